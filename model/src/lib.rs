@@ -1,0 +1,16 @@
+//! Qiao's shared core: everything both the browser app and the relay must agree on.
+//!
+//! Pure Rust, no IO: it compiles for `wasm32-unknown-unknown` and native alike.
+//! - [`ids`]: one newtype per identifier, including automerge-repo's base58check document ids.
+//! - [`protocol`]: the automerge-repo websocket wire messages (CBOR), decoded defensively.
+//! - [`schema`]: how each kind of document is laid out in Automerge.
+//! - [`acl`]: roles and the permission matrix as pure functions.
+//! - [`api`]: REST request/response bodies and the wire error type.
+//! - [`actor`]: how an Automerge actor id is bound to a user and a device.
+
+pub mod acl;
+pub mod actor;
+pub mod api;
+pub mod ids;
+pub mod protocol;
+pub mod schema;

@@ -1,0 +1,18 @@
+//! Document schemas: how each kind of Qiao document is laid out in Automerge.
+//!
+//! A document that several replicas may create independently (offline) starts from a *genesis*
+//! change made under the all-zero actor with time 0: every replica produces the byte-identical
+//! change, so their root objects are one and the same and nothing written to them is lost.
+
+pub mod chat;
+
+use automerge::transaction::CommitOptions;
+use automerge::{ActorId, AutoCommit};
+
+/// A fresh document whose first change is the deterministic genesis built by `init`.
+pub(crate) fn from_genesis(init: impl FnOnce(&mut AutoCommit)) -> AutoCommit {
+    let mut doc = AutoCommit::new().with_actor(ActorId::from(crate::actor::GENESIS_ACTOR.as_slice()));
+    init(&mut doc);
+    doc.commit_with(CommitOptions::default().with_time(0));
+    doc
+}
