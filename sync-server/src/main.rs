@@ -1,1 +1,101 @@
-fn main() {}
+//! `qiao-server`: run the relay, or manage users from the command line.
+
+use clap::{Parser, Subcommand};
+use qiao_model::acl::Role;
+use qiao_server::config::Config;
+use qiao_server::{app, auth, bootstrap, store::Store, AppState};
+use std::net::SocketAddr;
+
+#[derive(Parser)]
+#[command(name = "qiao-server", version, about = "Qiao (桥) relay server")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the app, the API and the sync websocket.
+    Serve {
+        #[arg(long, env = "QIAO_ADDR", default_value = "127.0.0.1:8080")]
+        addr: SocketAddr,
+        /// Password for the super admin created on first start (default: random, printed once).
+        #[arg(long, env = "QIAO_ADMIN_PASSWORD", hide_env_values = true)]
+        admin_password: Option<String>,
+        #[command(flatten)]
+        config: Config,
+    },
+    /// Manage accounts without the UI (for scripts and tests).
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user.
+    Add {
+        #[arg(long)]
+        username: String,
+        #[arg(long, env = "QIAO_NEW_USER_PASSWORD", hide_env_values = true)]
+        password: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// super_admin, dept_admin or employee.
+        #[arg(long, default_value = "employee")]
+        role: String,
+        #[arg(long, env = "QIAO_DATA_DIR", default_value = "data")]
+        data_dir: std::path::PathBuf,
+    },
+}
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "qiao_server=info,tower_http=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    qiao_server::sync::contain::install_quiet_hook();
+    if let Err(e) = run(Cli::parse()).await {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+    match cli.command {
+        Command::Serve { addr, admin_password, config } => {
+            let state = AppState::new(config).await?;
+            if let Some(first) = bootstrap::first_start(&state.store, admin_password).await? {
+                println!("First start: created the super admin.");
+                println!("  username: {}", first.username);
+                println!("  password: {}   (shown once; change it after logging in)", first.password);
+            }
+            let listener = tokio::net::TcpListener::bind(addr).await?;
+            let local = listener.local_addr()?;
+            println!("Qiao is running at http://{local}/");
+            axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
+                .with_graceful_shutdown(async {
+                    let _ = tokio::signal::ctrl_c().await;
+                })
+                .await?;
+        }
+        Command::User { command: UserCommand::Add { username, password, name, role, data_dir } } => {
+            let role = Role::parse(&role).ok_or("role must be super_admin, dept_admin or employee")?;
+            if username.trim().is_empty() || password.len() < 8 {
+                return Err("a username and a password of at least 8 characters are required".into());
+            }
+            let store = Store::open(&data_dir).await?;
+            let hash = auth::hash_password(&password)?;
+            let display = name.unwrap_or_else(|| username.clone());
+            let id = store.create_user(username.trim(), &display, &hash, role).await?;
+            store.audit(None, None, "user.add", false, &format!("{id} {username} via cli")).await?;
+            println!("added user {username} (id {id})");
+        }
+    }
+    Ok(())
+}

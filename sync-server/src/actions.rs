@@ -1,0 +1,3 @@
+//! Write paths: validate → persist → audit, one `do_*` function per action.
+
+pub mod channels;

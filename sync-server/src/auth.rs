@@ -1,0 +1,191 @@
+//! Authentication: argon2 password hashes, opaque session tokens, and the [`AuthUser`] extractor.
+//!
+//! A session token is 32 random bytes, hex-encoded, given to the client once at login (in an
+//! HttpOnly `SameSite=Strict` cookie for the browser, and in the body for scripts). The database
+//! keeps only its SHA-256, so a leaked database does not leak live sessions. A request presents
+//! the token in the cookie or an `Authorization: Bearer` header — never in a URL, where it would
+//! end up in logs and history.
+
+use crate::error::AppError;
+use crate::store::UserRow;
+use crate::AppState;
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+pub const SESSION_COOKIE: &str = "qiao_session";
+/// Sessions last 30 days; logging out or an admin revokes them earlier.
+pub const SESSION_TTL_MS: i64 = 30 * 24 * 3600 * 1000;
+
+pub fn hash_password(password: &str) -> Result<String, AppError> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AppError::Internal(e.to_string()))
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+/// A fresh token and the hash that is stored.
+pub fn new_token() -> (String, Vec<u8>) {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    let token = hex::encode(bytes);
+    let hash = token_hash(&token);
+    (token, hash)
+}
+
+pub fn token_hash(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+/// The token a request carries, from the `Authorization` header or the session cookie.
+pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
+    if let Some(v) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())
+        && let Some(t) = v.strip_prefix("Bearer ")
+    {
+        return Some(t.trim().to_string());
+    }
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == SESSION_COOKIE)
+        .map(|(_, v)| v.to_string())
+}
+
+/// A logged-in, active user. Extracting it fails with 401 for anyone else.
+#[derive(Clone, Debug)]
+pub struct AuthUser {
+    pub user: UserRow,
+    pub session_id: i64,
+}
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = token_from_headers(&parts.headers).ok_or(AppError::Unauthenticated)?;
+        if token.len() != 64 {
+            return Err(AppError::Unauthenticated);
+        }
+        let (user, session_id) =
+            state.store.session_user(&token_hash(&token)).await?.ok_or(AppError::Unauthenticated)?;
+        Ok(AuthUser { user, session_id })
+    }
+}
+
+/// Whether a request's `Origin` (if any) is one the relay serves. Browsers always send it on
+/// websocket upgrades and cross-origin POSTs; scripts send none. Allowed: the configured origins,
+/// or — when none are configured — the origin that matches the request's own `Host`.
+pub fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN) else { return true };
+    let Ok(origin) = origin.to_str() else { return false };
+    if !allowed.is_empty() {
+        return allowed.iter().any(|a| a == origin);
+    }
+    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else { return false };
+    origin == format!("http://{host}") || origin == format!("https://{host}")
+}
+
+/// Failed-login throttle per username and per client address: after 5 failures within 5
+/// minutes, further attempts are refused until the window passes.
+#[derive(Default)]
+pub struct LoginThrottle {
+    failures: Mutex<HashMap<String, (u32, Instant)>>,
+}
+
+const MAX_FAILURES: u32 = 5;
+const WINDOW: Duration = Duration::from_secs(300);
+
+impl LoginThrottle {
+    pub fn check(&self, keys: &[&str]) -> Result<(), AppError> {
+        let map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        for k in keys {
+            if let Some((n, since)) = map.get(*k)
+                && *n >= MAX_FAILURES
+                && since.elapsed() < WINDOW
+            {
+                return Err(AppError::RateLimited((WINDOW - since.elapsed()).as_secs() + 1));
+            }
+        }
+        Ok(())
+    }
+    pub fn failed(&self, keys: &[&str]) {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > 100_000 {
+            map.retain(|_, (_, since)| since.elapsed() < WINDOW);
+        }
+        for k in keys {
+            let e = map.entry(k.to_string()).or_insert((0, Instant::now()));
+            if e.1.elapsed() >= WINDOW {
+                *e = (0, Instant::now());
+            }
+            e.0 += 1;
+        }
+    }
+    pub fn succeeded(&self, keys: &[&str]) {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        for k in keys {
+            map.remove(*k);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn password_hash_verifies_only_the_password() {
+        let h = hash_password("s3cret-密码").unwrap();
+        assert!(verify_password("s3cret-密码", &h));
+        assert!(!verify_password("s3cret", &h));
+        assert!(!verify_password("x", "not a hash"));
+    }
+
+    #[test]
+    fn token_from_cookie_or_bearer() {
+        let mut h = HeaderMap::new();
+        h.insert(header::COOKIE, HeaderValue::from_static("a=b; qiao_session=abc; c=d"));
+        assert_eq!(token_from_headers(&h).as_deref(), Some("abc"));
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer xyz"));
+        assert_eq!(token_from_headers(&h).as_deref(), Some("xyz"));
+    }
+
+    #[test]
+    fn origin_must_match_host_or_list() {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, HeaderValue::from_static("127.0.0.1:8080"));
+        assert!(origin_allowed(&h, &[]));
+        h.insert(header::ORIGIN, HeaderValue::from_static("http://127.0.0.1:8080"));
+        assert!(origin_allowed(&h, &[]));
+        h.insert(header::ORIGIN, HeaderValue::from_static("http://evil.example"));
+        assert!(!origin_allowed(&h, &[]));
+        assert!(origin_allowed(&h, &["http://evil.example".into()]));
+    }
+
+    #[test]
+    fn throttle_blocks_after_five_failures() {
+        let t = LoginThrottle::default();
+        for _ in 0..5 {
+            assert!(t.check(&["u:a"]).is_ok());
+            t.failed(&["u:a"]);
+        }
+        assert!(matches!(t.check(&["u:a"]), Err(AppError::RateLimited(_))));
+        assert!(t.check(&["u:b"]).is_ok());
+    }
+}

@@ -1,0 +1,31 @@
+//! Configuration: command-line flags, each with an environment variable.
+
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Args, Clone, Debug)]
+pub struct Config {
+    /// Where the database and files live.
+    #[arg(long, env = "QIAO_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+    /// The built app (trunk's dist/) to serve; none: API only.
+    #[arg(long, env = "QIAO_DIST_DIR")]
+    pub dist_dir: Option<PathBuf>,
+    /// Origins allowed to open the websocket and send writes (comma-separated). Empty: only the
+    /// origin matching the request's Host.
+    #[arg(long, env = "QIAO_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+    /// Largest websocket frame accepted, in bytes.
+    #[arg(long, env = "QIAO_MAX_FRAME_BYTES", default_value_t = 8 * 1024 * 1024)]
+    pub max_frame_bytes: usize,
+    /// Mark the session cookie `Secure` (set when served over HTTPS).
+    #[arg(long, env = "QIAO_SECURE_COOKIES", default_value_t = false)]
+    pub secure_cookies: bool,
+}
+
+impl Config {
+    /// Defaults for tests: a data directory and nothing else.
+    pub fn for_data_dir(data_dir: PathBuf) -> Self {
+        Self { data_dir, dist_dir: None, allowed_origins: vec![], max_frame_bytes: 8 * 1024 * 1024, secure_cookies: false }
+    }
+}

@@ -1,0 +1,62 @@
+//! The relay's error type. What a client sees is an [`ApiError`] body with a stable code; the
+//! internals (SQL errors and the like) are logged, never sent.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use qiao_model::api::ApiError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not logged in")]
+    Unauthenticated,
+    #[error("wrong username or password")]
+    BadCredentials,
+    #[error("too many attempts, try again in {0} s")]
+    RateLimited(u64),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> Self {
+        AppError::Internal(e.to_string())
+    }
+}
+
+impl AppError {
+    fn parts(&self) -> (StatusCode, &'static str) {
+        match self {
+            AppError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+            AppError::BadCredentials => (StatusCode::UNAUTHORIZED, "bad_credentials"),
+            AppError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            AppError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.parts();
+        let message = match &self {
+            AppError::Internal(detail) => {
+                tracing::error!(%detail, "internal error");
+                "something went wrong on the server".to_string()
+            }
+            other => other.to_string(),
+        };
+        (status, Json(ApiError { code: code.into(), message })).into_response()
+    }
+}

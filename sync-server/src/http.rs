@@ -1,0 +1,57 @@
+//! The HTTP API and the static app. Each resource module exposes `router()`.
+
+pub mod auth;
+pub mod channels;
+
+use crate::error::AppError;
+use crate::AppState;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, Method};
+use axum::middleware::Next;
+use axum::response::Response;
+use axum::Router;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(auth::router())
+        .merge(channels::router())
+        .route("/api/health", axum::routing::get(|| async { "ok" }))
+}
+
+/// Refuse state-changing requests from a foreign `Origin` (CSRF), before any handler runs.
+pub async fn check_origin(State(state): State<AppState>, req: Request, next: Next) -> Result<Response, AppError> {
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    // The websocket upgrade is a GET: it is checked here too, because a foreign page can open one.
+    let upgrade = req.headers().contains_key(header::UPGRADE);
+    if (!safe || upgrade) && !crate::auth::origin_allowed(req.headers(), &state.config.allowed_origins) {
+        let origin = req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        let _ = state.store.audit(None, None, "request.foreign_origin", true, &origin).await;
+        return Err(AppError::Forbidden(format!("origin {origin} is not allowed")));
+    }
+    Ok(next.run(req).await)
+}
+
+/// Security headers on every response. Uploaded content will be served from a separate path
+/// with its own, stricter policy.
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        // 'unsafe-inline' for scripts is needed by the loader trunk injects into index.html;
+        // object-src/base-uri/frame-ancestors close the usual injection routes regardless.
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; \
+             img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+        ),
+    );
+    // The shell and the service worker must be revalidated, or users stay on an old version.
+    if path == "/" || path.ends_with(".html") || path == "/sw.js" || path == "/sw-register.js" || !path.contains('.') {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    }
+    res
+}

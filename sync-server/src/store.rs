@@ -1,0 +1,408 @@
+//! Durable state: one SQLite database (WAL, `synchronous=FULL`) under the data directory.
+//!
+//! Everything the relay knows lives here: accounts, sessions, channels, which documents exist and
+//! who may open them, the documents' bytes, and the audit log. A write returns only after its
+//! transaction has committed, which is what lets the sync layer promise "acknowledged means
+//! durable" (see `sync::registry`).
+//!
+//! It is a concrete type over sqlx's SQLite pool for now; the queries are plain SQL so that a
+//! PostgreSQL backend can sit behind the same methods when a deployment needs it.
+
+use crate::error::AppError;
+use qiao_model::acl::Role;
+use qiao_model::api::{ChannelSummary, Me};
+use qiao_model::ids::{ChannelId, DocumentId, UserId};
+use qiao_model::schema::chat;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+use std::path::Path;
+use std::time::Duration;
+
+/// How many segments beyond the newest written one are registered ahead of time, so that a
+/// client that fills a segment offline can open the next without asking.
+pub const SEGMENTS_AHEAD: u32 = 3;
+
+#[derive(Clone)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+/// A user as the relay sees them.
+#[derive(Clone, Debug)]
+pub struct UserRow {
+    pub me: Me,
+    pub password_hash: String,
+    pub active: bool,
+}
+
+/// What a document is, which decides who may open it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DocKind {
+    ChatSegment { channel: ChannelId, segment: u32 },
+}
+
+/// What a user may do with a document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Access {
+    None,
+    Read,
+    Write,
+}
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn user_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<UserRow, AppError> {
+    let role: String = r.get("role");
+    Ok(UserRow {
+        me: Me {
+            id: UserId(r.get("id")),
+            username: r.get("username"),
+            display_name: r.get("display_name"),
+            role: Role::parse(&role).ok_or_else(|| AppError::Internal(format!("bad role {role}")))?,
+        },
+        password_hash: r.get("password_hash"),
+        active: r.get::<String, _>("status") == "active",
+    })
+}
+
+impl Store {
+    /// Open (creating if needed) `<data_dir>/qiao.db` and apply migrations.
+    pub async fn open(data_dir: &Path) -> Result<Self, AppError> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| AppError::Internal(format!("cannot create {}: {e}", data_dir.display())))?;
+        let opts = SqliteConnectOptions::new()
+            .filename(data_dir.join("qiao.db"))
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: a commit is on disk before the relay tells anyone it has the change.
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;
+        sqlx::migrate!("./migrations").run(&pool).await.map_err(|e| AppError::Internal(e.to_string()))?;
+        Ok(Self { pool })
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    // --- users ---------------------------------------------------------------------------------
+
+    pub async fn user_count(&self) -> Result<i64, AppError> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&self.pool).await?)
+    }
+
+    pub async fn create_user(
+        &self,
+        username: &str,
+        display_name: &str,
+        password_hash: &str,
+        role: Role,
+    ) -> Result<UserId, AppError> {
+        let res = sqlx::query(
+            "INSERT INTO users (username, display_name, password_hash, role, created_at) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(username)
+        .bind(display_name)
+        .bind(password_hash)
+        .bind(role.as_str())
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await;
+        match res {
+            Ok(r) => Ok(UserId(r.last_insert_rowid())),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                Err(AppError::Conflict(format!("user {username} already exists")))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn user_by_username(&self, username: &str) -> Result<Option<UserRow>, AppError> {
+        let row = sqlx::query("SELECT * FROM users WHERE username = ?").bind(username).fetch_optional(&self.pool).await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    // --- sessions ------------------------------------------------------------------------------
+
+    pub async fn create_session(
+        &self,
+        user: UserId,
+        token_hash: &[u8],
+        expires_at: i64,
+        user_agent: Option<&str>,
+        ip: Option<&str>,
+    ) -> Result<i64, AppError> {
+        let r = sqlx::query(
+            "INSERT INTO sessions (user_id, token_hash, created_at, expires_at, user_agent, ip) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(user.0)
+        .bind(token_hash)
+        .bind(now_ms())
+        .bind(expires_at)
+        .bind(user_agent)
+        .bind(ip)
+        .execute(&self.pool)
+        .await?;
+        Ok(r.last_insert_rowid())
+    }
+
+    /// The active user behind a live session, with the session's id.
+    pub async fn session_user(&self, token_hash: &[u8]) -> Result<Option<(UserRow, i64)>, AppError> {
+        let row = sqlx::query(
+            "SELECT u.*, s.id AS session_id FROM sessions s JOIN users u ON u.id = s.user_id
+             WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > ? AND u.status = 'active'",
+        )
+        .bind(token_hash)
+        .bind(now_ms())
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            Some(r) => Ok(Some((user_from_row(&r)?, r.get("session_id")))),
+            None => Ok(None),
+        }
+    }
+
+    pub async fn revoke_session(&self, session_id: i64) -> Result<(), AppError> {
+        sqlx::query("UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+            .bind(now_ms())
+            .bind(session_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    // --- channels ------------------------------------------------------------------------------
+
+    /// Create a channel, its first segments and its creator's membership in one transaction.
+    pub async fn create_channel(
+        &self,
+        id: &ChannelId,
+        name: &str,
+        private: bool,
+        creator: UserId,
+    ) -> Result<ChannelSummary, AppError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("INSERT INTO channels (id, name, private, created_by, created_at) VALUES (?, ?, ?, ?, ?)")
+            .bind(id.as_str())
+            .bind(name)
+            .bind(private)
+            .bind(creator.0)
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO channel_members (channel_id, user_id, role, joined_at) VALUES (?, ?, 'owner', ?)")
+            .bind(id.as_str())
+            .bind(creator.0)
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await?;
+        register_segments(&mut tx, id, 0..=SEGMENTS_AHEAD).await?;
+        tx.commit().await?;
+        Ok(ChannelSummary {
+            id: id.clone(),
+            name: name.to_string(),
+            private,
+            head_segment: 0,
+            head_document: chat::segment_id(id, 0),
+        })
+    }
+
+    pub async fn add_member(&self, channel: &ChannelId, user: UserId) -> Result<(), AppError> {
+        sqlx::query("INSERT OR IGNORE INTO channel_members (channel_id, user_id, joined_at) VALUES (?, ?, ?)")
+            .bind(channel.as_str())
+            .bind(user.0)
+            .bind(now_ms())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Channels `user` may read: every public one and the private ones they belong to.
+    pub async fn channels_for(&self, user: UserId) -> Result<Vec<ChannelSummary>, AppError> {
+        let rows = sqlx::query(
+            "SELECT c.id, c.name, c.private, c.head_segment FROM channels c
+             WHERE c.archived = 0 AND (c.private = 0 OR EXISTS (
+               SELECT 1 FROM channel_members m WHERE m.channel_id = c.id AND m.user_id = ?))
+             ORDER BY c.created_at, c.id",
+        )
+        .bind(user.0)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let id = ChannelId(r.get("id"));
+                let head: i64 = r.get("head_segment");
+                ChannelSummary {
+                    head_document: chat::segment_id(&id, head as u32),
+                    id,
+                    name: r.get("name"),
+                    private: r.get::<bool, _>("private"),
+                    head_segment: head as u32,
+                }
+            })
+            .collect())
+    }
+
+    // --- documents -----------------------------------------------------------------------------
+
+    pub async fn doc_kind(&self, doc: DocumentId) -> Result<Option<DocKind>, AppError> {
+        let row = sqlx::query("SELECT kind, channel_id, segment FROM documents WHERE id = ?")
+            .bind(doc.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(r) = row else { return Ok(None) };
+        let kind: String = r.get("kind");
+        Ok(match kind.as_str() {
+            "chat-segment" => Some(DocKind::ChatSegment {
+                channel: ChannelId(r.get("channel_id")),
+                segment: r.get::<i64, _>("segment") as u32,
+            }),
+            _ => None,
+        })
+    }
+
+    /// What `user` may do with `doc`. Unknown documents and documents the user may not read
+    /// answer the same, so a guessed id reveals nothing.
+    pub async fn access(&self, user: UserId, doc: DocumentId) -> Result<(Access, Option<DocKind>), AppError> {
+        let Some(kind) = self.doc_kind(doc).await? else { return Ok((Access::None, None)) };
+        let access = match &kind {
+            DocKind::ChatSegment { channel, .. } => {
+                let row = sqlx::query(
+                    "SELECT c.private, c.archived,
+                       EXISTS (SELECT 1 FROM channel_members m WHERE m.channel_id = c.id AND m.user_id = ?) AS member
+                     FROM channels c WHERE c.id = ?",
+                )
+                .bind(user.0)
+                .bind(channel.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+                match row {
+                    None => Access::None,
+                    Some(r) => {
+                        let private: bool = r.get("private");
+                        let member: bool = r.get("member");
+                        let archived: bool = r.get("archived");
+                        match (private && !member, archived) {
+                            (true, _) => Access::None,
+                            (false, true) => Access::Read,
+                            (false, false) => Access::Write,
+                        }
+                    }
+                }
+            }
+        };
+        Ok((access, Some(kind)))
+    }
+
+    /// All stored chunks of a document in order, and how many of them are single changes.
+    pub async fn load_chunks(&self, doc: DocumentId) -> Result<Vec<(i64, String, Vec<u8>)>, AppError> {
+        let rows = sqlx::query("SELECT seq, kind, bytes FROM doc_chunks WHERE doc_id = ? ORDER BY seq")
+            .bind(doc.to_string())
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(|r| (r.get("seq"), r.get("kind"), r.get("bytes"))).collect())
+    }
+
+    /// Append changes and move the channel's head segment forward, in one transaction that has
+    /// committed when this returns.
+    pub async fn append_changes(
+        &self,
+        doc: DocumentId,
+        kind: &DocKind,
+        changes: &[Vec<u8>],
+    ) -> Result<i64, AppError> {
+        let mut tx = self.pool.begin().await?;
+        let id = doc.to_string();
+        let mut seq: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM doc_chunks WHERE doc_id = ?")
+            .bind(&id)
+            .fetch_one(&mut *tx)
+            .await?;
+        for c in changes {
+            seq += 1;
+            sqlx::query("INSERT INTO doc_chunks (doc_id, seq, kind, bytes) VALUES (?, ?, 'change', ?)")
+                .bind(&id)
+                .bind(seq)
+                .bind(c)
+                .execute(&mut *tx)
+                .await?;
+        }
+        match kind {
+            DocKind::ChatSegment { channel, segment } => {
+                sqlx::query("UPDATE channels SET head_segment = ? WHERE id = ? AND head_segment < ?")
+                    .bind(*segment as i64)
+                    .bind(channel.as_str())
+                    .bind(*segment as i64)
+                    .execute(&mut *tx)
+                    .await?;
+                register_segments(&mut tx, channel, *segment + 1..=*segment + SEGMENTS_AHEAD).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(seq)
+    }
+
+    /// Replace every chunk up to `upto_seq` with one snapshot.
+    pub async fn compact(&self, doc: DocumentId, snapshot: &[u8], upto_seq: i64) -> Result<(), AppError> {
+        let mut tx = self.pool.begin().await?;
+        let id = doc.to_string();
+        sqlx::query("DELETE FROM doc_chunks WHERE doc_id = ? AND seq <= ?")
+            .bind(&id)
+            .bind(upto_seq)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO doc_chunks (doc_id, seq, kind, bytes) VALUES (?, ?, 'snapshot', ?)")
+            .bind(&id)
+            .bind(upto_seq)
+            .bind(snapshot)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    // --- audit ---------------------------------------------------------------------------------
+
+    pub async fn audit(
+        &self,
+        user: Option<UserId>,
+        ip: Option<&str>,
+        action: &str,
+        refused: bool,
+        detail: &str,
+    ) -> Result<(), AppError> {
+        sqlx::query("INSERT INTO audit_log (at, user_id, ip, action, outcome, detail) VALUES (?, ?, ?, ?, ?, ?)")
+            .bind(now_ms())
+            .bind(user.map(|u| u.0))
+            .bind(ip)
+            .bind(action)
+            .bind(if refused { "refused" } else { "ok" })
+            .bind(detail)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
+
+async fn register_segments(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    channel: &ChannelId,
+    segments: std::ops::RangeInclusive<u32>,
+) -> Result<(), AppError> {
+    for n in segments {
+        sqlx::query("INSERT OR IGNORE INTO documents (id, kind, channel_id, segment) VALUES (?, 'chat-segment', ?, ?)")
+            .bind(chat::segment_id(channel, n).to_string())
+            .bind(channel.as_str())
+            .bind(n as i64)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,42 @@
+//! Automerge can panic on hostile bytes (a malformed change or sync message). Everything that
+//! decodes client bytes with it runs through [`contain`], which turns a panic into an error for
+//! that one connection. The release profile keeps `panic = "unwind"` for this reason.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+#[derive(Debug, thiserror::Error)]
+#[error("automerge could not process the data: {0}")]
+pub struct Contained(pub String);
+
+/// Run `f`, turning both its error and any panic into [`Contained`].
+///
+/// A panic may leave state that `f` borrowed half-updated; callers that pass in a document must
+/// treat it as poisoned after an `Err` (the registry reloads it from the store).
+pub fn contain<T, E: std::fmt::Display>(f: impl FnOnce() -> Result<T, E>) -> Result<T, Contained> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(Contained(e.to_string())),
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "panic".into());
+            Err(Contained(format!("panicked: {what}")))
+        }
+    }
+}
+
+/// Silence the default panic hook's stderr output for panics we contain, while keeping it for
+/// real bugs elsewhere: install once at start-up.
+pub fn install_quiet_hook() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let from_automerge = info.location().is_some_and(|l| l.file().contains("automerge"));
+        if from_automerge {
+            tracing::warn!(location = ?info.location(), "contained a panic in automerge");
+        } else {
+            default(info);
+        }
+    }));
+}

@@ -1,0 +1,282 @@
+//! Open documents and the peers syncing them.
+//!
+//! Each open document is a [`Slot`] behind its own async mutex: the in-memory Automerge document
+//! (a cache of what the store holds), and one automerge sync state per connected peer. Handling a
+//! sync message for a slot is one critical section:
+//!
+//! 1. decode and apply it (contained: hostile bytes cannot take the relay down);
+//! 2. check every new change: the sender may write this document, and each change's actor id
+//!    belongs to the sender ([`qiao_model::actor`]). A violation throws the in-memory copy away
+//!    and reloads it from the store, which never saw the refused changes;
+//! 3. append the new changes to the store and wait for the commit;
+//! 4. only then generate sync messages — to the sender (which tells it the relay has its
+//!    changes) and to every other peer of the document (fan-out).
+//!
+//! Step 3 before step 4 is the durability promise: nothing tells a peer the relay has a change
+//! until the change is on disk. A document no peer is syncing is dropped from memory.
+
+use super::connections::ConnId;
+use super::contain::contain;
+use super::ws::{ConnHandle, Outbound};
+use crate::error::AppError;
+use crate::store::{Access, DocKind, Store};
+use automerge::sync::{self, SyncDoc};
+use automerge::Automerge;
+use qiao_model::actor;
+use qiao_model::ids::{DocumentId, PeerId, UserId};
+use qiao_model::protocol::Message;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// Changes appended since the last snapshot before the store folds them into a new one.
+const COMPACT_AFTER: usize = 500;
+
+/// Who is on the other end of a connection.
+#[derive(Clone)]
+pub struct ConnCtx {
+    pub id: ConnId,
+    pub user: UserId,
+    pub peer_id: PeerId,
+    pub handle: ConnHandle,
+    pub ip: String,
+}
+
+/// Why a frame ended its connection.
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    #[error("{0}")]
+    Protocol(String),
+    #[error("refused: {0}")]
+    Forbidden(String),
+    #[error(transparent)]
+    Store(#[from] AppError),
+}
+
+struct PeerSync {
+    peer_id: PeerId,
+    state: sync::State,
+    handle: ConnHandle,
+}
+
+struct Slot {
+    kind: DocKind,
+    /// `None` until loaded, and after a contained panic or a refused change (reload from store).
+    doc: Option<Automerge>,
+    chunks_since_snapshot: usize,
+    peers: HashMap<ConnId, PeerSync>,
+    /// Set when the slot was dropped from the registry; a handler holding it must fetch anew.
+    evicted: bool,
+}
+
+pub struct Registry {
+    store: Store,
+    server_peer: PeerId,
+    slots: Mutex<HashMap<DocumentId, Arc<tokio::sync::Mutex<Slot>>>>,
+}
+
+impl Registry {
+    pub fn new(store: Store, server_peer: PeerId) -> Self {
+        Self { store, server_peer, slots: Mutex::new(HashMap::new()) }
+    }
+
+    pub fn server_peer(&self) -> &PeerId {
+        &self.server_peer
+    }
+
+    /// Documents currently held in memory.
+    pub fn open_documents(&self) -> usize {
+        self.slots.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    fn slot(&self, id: DocumentId, kind: &DocKind) -> Arc<tokio::sync::Mutex<Slot>> {
+        self.slots
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(id)
+            .or_insert_with(|| {
+                Arc::new(tokio::sync::Mutex::new(Slot {
+                    kind: kind.clone(),
+                    doc: None,
+                    chunks_since_snapshot: 0,
+                    peers: HashMap::new(),
+                    evicted: false,
+                }))
+            })
+            .clone()
+    }
+
+    fn send(&self, to: &ConnHandle, msg: Message) {
+        to.send(Outbound::Frame(msg.encode()));
+    }
+
+    fn unavailable(&self, conn: &ConnCtx, doc: DocumentId) {
+        self.send(
+            &conn.handle,
+            Message::DocUnavailable { sender_id: self.server_peer.clone(), target_id: conn.peer_id.clone(), document_id: doc },
+        );
+    }
+
+    /// Load a slot's document from the store if it is not in memory.
+    async fn ensure_loaded(&self, id: DocumentId, slot: &mut Slot) -> Result<(), Refusal> {
+        if slot.doc.is_some() {
+            return Ok(());
+        }
+        let chunks = self.store.load_chunks(id).await?;
+        let mut doc = Automerge::new();
+        let mut since_snapshot = 0;
+        for (_, kind, bytes) in &chunks {
+            contain(|| doc.load_incremental(bytes))
+                .map_err(|e| AppError::Internal(format!("stored document {id} does not load: {e}")))?;
+            since_snapshot = if kind == "snapshot" { 0 } else { since_snapshot + 1 };
+        }
+        slot.doc = Some(doc);
+        slot.chunks_since_snapshot = since_snapshot;
+        // Every peer's view of the old copy is void: start their sync afresh.
+        for p in slot.peers.values_mut() {
+            p.state = sync::State::new();
+        }
+        Ok(())
+    }
+
+    /// A `request` or `sync` frame from `conn` about document `id`.
+    pub async fn handle_sync(&self, conn: &ConnCtx, id: DocumentId, data: &[u8], request: bool) -> Result<(), Refusal> {
+        let (access, kind) = self.store.access(conn.user, id).await?;
+        let Some(kind) = kind.filter(|_| access >= Access::Read) else {
+            self.store.audit(Some(conn.user), Some(&conn.ip), "sync.read", true, &id.to_string()).await?;
+            self.unavailable(conn, id);
+            return Ok(());
+        };
+        let msg = contain(|| sync::Message::decode(data)).map_err(|e| Refusal::Protocol(format!("bad sync message: {e}")))?;
+
+        let slot = loop {
+            let slot = self.slot(id, &kind);
+            let guard = slot.clone().lock_owned().await;
+            if !guard.evicted {
+                break guard;
+            }
+        };
+        let mut slot = slot;
+        self.ensure_loaded(id, &mut slot).await?;
+
+        let s = &mut *slot;
+        let peer = s.peers.entry(conn.id).or_insert_with(|| PeerSync {
+            peer_id: conn.peer_id.clone(),
+            state: sync::State::new(),
+            handle: conn.handle.clone(),
+        });
+        let doc = s.doc.as_mut().expect("loaded above");
+        let before = doc.get_heads();
+        if let Err(e) = contain(|| doc.receive_sync_message(&mut peer.state, msg)) {
+            s.doc = None;
+            s.peers.remove(&conn.id);
+            self.ensure_loaded(id, s).await?;
+            self.fan_out(id, s);
+            return Err(Refusal::Protocol(format!("sync message does not apply: {e}")));
+        }
+
+        let new: Vec<(automerge::ActorId, Vec<u8>)> =
+            doc.get_changes(&before).iter().map(|c| (c.actor_id().clone(), c.raw_bytes().to_vec())).collect();
+        if !new.is_empty() {
+            let violation = if access < Access::Write {
+                Some("this document is read-only for you".to_string())
+            } else {
+                new.iter()
+                    .find(|(a, _)| !actor::may_author(conn.user, a))
+                    .map(|(a, _)| format!("change under actor {a} which is not yours"))
+            };
+            if let Some(why) = violation {
+                self.store.audit(Some(conn.user), Some(&conn.ip), "sync.write", true, &format!("{id}: {why}")).await?;
+                s.doc = None;
+                s.peers.remove(&conn.id);
+                self.ensure_loaded(id, s).await?;
+                self.fan_out(id, s);
+                return Err(Refusal::Forbidden(why));
+            }
+            let bytes: Vec<Vec<u8>> = new.into_iter().map(|(_, b)| b).collect();
+            let last_seq = match self.store.append_changes(id, &s.kind, &bytes).await {
+                Ok(seq) => seq,
+                Err(e) => {
+                    // Not stored, so not acknowledged: forget the in-memory copy too.
+                    s.doc = None;
+                    return Err(e.into());
+                }
+            };
+            s.chunks_since_snapshot += bytes.len();
+            if s.chunks_since_snapshot >= COMPACT_AFTER {
+                let snapshot = s.doc.as_mut().expect("present").save();
+                self.store.compact(id, &snapshot, last_seq).await?;
+                s.chunks_since_snapshot = 0;
+            }
+        }
+
+        let empty = s.doc.as_ref().is_none_or(|d| d.get_heads().is_empty());
+        if request && empty {
+            // automerge-repo semantics: a requester learns the document is not here (yet).
+            self.unavailable(conn, id);
+        }
+        self.fan_out(id, s);
+        Ok(())
+    }
+
+    /// Send every peer of the slot whatever sync message it is due.
+    fn fan_out(&self, id: DocumentId, s: &mut Slot) {
+        let Some(doc) = s.doc.as_mut() else { return };
+        for p in s.peers.values_mut() {
+            if let Some(m) = doc.generate_sync_message(&mut p.state) {
+                self.send(
+                    &p.handle,
+                    Message::Sync {
+                        sender_id: self.server_peer.clone(),
+                        target_id: p.peer_id.clone(),
+                        document_id: id,
+                        data: m.encode(),
+                    },
+                );
+            }
+        }
+    }
+
+    /// An `ephemeral` frame (presence, typing): relayed to the document's other peers, not stored.
+    pub async fn handle_ephemeral(&self, conn: &ConnCtx, id: DocumentId, msg: Message) -> Result<(), Refusal> {
+        let (access, _) = self.store.access(conn.user, id).await?;
+        if access < Access::Read {
+            self.unavailable(conn, id);
+            return Ok(());
+        }
+        let slot = self.slots.lock().unwrap_or_else(|p| p.into_inner()).get(&id).cloned();
+        let Some(slot) = slot else { return Ok(()) };
+        let s = slot.lock().await;
+        if let Message::Ephemeral { sender_id, count, session_id, data, .. } = msg {
+            for (cid, p) in &s.peers {
+                if *cid != conn.id {
+                    self.send(
+                        &p.handle,
+                        Message::Ephemeral {
+                            sender_id: sender_id.clone(),
+                            target_id: p.peer_id.clone(),
+                            count,
+                            session_id: session_id.clone(),
+                            document_id: id,
+                            data: data.clone(),
+                        },
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A connection ended: remove its peers; drop documents nobody syncs any more.
+    pub async fn disconnect(&self, conn: ConnId, docs: impl IntoIterator<Item = DocumentId>) {
+        for id in docs {
+            let slot = self.slots.lock().unwrap_or_else(|p| p.into_inner()).get(&id).cloned();
+            let Some(slot) = slot else { continue };
+            let mut s = slot.lock().await;
+            s.peers.remove(&conn);
+            if s.peers.is_empty() {
+                s.evicted = true;
+                self.slots.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+            }
+        }
+    }
+}

@@ -1,0 +1,228 @@
+//! One websocket connection: upgrade, handshake, frame loop.
+//!
+//! The session is checked before the upgrade (no valid session: 401, no socket) and the
+//! `Origin` by the router's middleware. After the upgrade the client must send `join` first;
+//! then every frame is decoded ([`qiao_model::protocol`]) and routed to the
+//! [`Registry`](super::registry::Registry), which checks it against the document's access list.
+//! A frame that is too large, not CBOR, or not applicable gets an `error` message and closes this
+//! connection only. Outgoing frames go through a bounded queue: a client that does not read is
+//! disconnected rather than allowed to grow the relay's memory.
+
+use super::registry::{ConnCtx, Refusal};
+use crate::auth::AuthUser;
+use crate::AppState;
+use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::response::Response;
+use futures_util::{SinkExt, StreamExt};
+use qiao_model::ids::{DocumentId, PeerId};
+use qiao_model::protocol::{Message, PeerMetadata, PROTOCOL_V1};
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, Notify};
+
+/// Frames queued for one client before it counts as a slow reader and is dropped.
+const OUTBOUND_QUEUE: usize = 1024;
+/// Time a client has to send `join` after connecting.
+const JOIN_TIMEOUT: Duration = Duration::from_secs(10);
+/// Documents one connection may sync at once.
+const MAX_DOCS_PER_CONNECTION: usize = 10_000;
+/// Largest ephemeral payload relayed (presence and typing are tiny).
+const MAX_EPHEMERAL_BYTES: usize = 16 * 1024;
+
+pub enum Outbound {
+    Frame(Vec<u8>),
+    /// Send an `error` message with this text, then close.
+    Close(String),
+}
+
+/// The sending side of a connection, shared with the registry.
+#[derive(Clone)]
+pub struct ConnHandle {
+    tx: mpsc::Sender<Outbound>,
+    kill: Arc<Notify>,
+}
+
+impl ConnHandle {
+    pub fn new() -> (Self, mpsc::Receiver<Outbound>) {
+        let (tx, rx) = mpsc::channel(OUTBOUND_QUEUE);
+        (Self { tx, kill: Arc::new(Notify::new()) }, rx)
+    }
+
+    /// Queue a frame; a full queue means the client is not reading: cut it off.
+    pub fn send(&self, o: Outbound) {
+        if self.tx.try_send(o).is_err() {
+            self.kill.notify_one();
+        }
+    }
+
+    /// Close now, with a reason the client can read.
+    pub fn close(&self, reason: String) {
+        if self.tx.try_send(Outbound::Close(reason)).is_err() {
+            self.kill.notify_one();
+        }
+    }
+}
+
+pub async fn upgrade(
+    State(state): State<AppState>,
+    who: AuthUser,
+    ext: axum::http::Extensions,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let max = state.config.max_frame_bytes;
+    let ip = crate::client_ip(&ext);
+    ws.max_message_size(max).max_frame_size(max).on_upgrade(move |socket| run(state, who, ip, socket))
+}
+
+async fn run(state: AppState, who: AuthUser, ip: String, socket: WebSocket) {
+    let (mut sink, mut stream) = socket.split();
+    let (handle, mut rx) = ConnHandle::new();
+    let conn_id = state.connections.register(who.session_id, handle.clone());
+
+    let writer = tokio::spawn(async move {
+        while let Some(o) = rx.recv().await {
+            match o {
+                Outbound::Frame(b) => {
+                    if sink.send(WsMessage::Binary(b.into())).await.is_err() {
+                        break;
+                    }
+                }
+                Outbound::Close(reason) => {
+                    let _ = sink.send(WsMessage::Binary(Message::Error { message: reason.clone() }.encode().into())).await;
+                    let reason: String = reason.chars().take(100).collect();
+                    let _ = sink.send(WsMessage::Close(Some(CloseFrame { code: 1008, reason: reason.into() }))).await;
+                    break;
+                }
+            }
+        }
+        let _ = sink.close().await;
+    });
+
+    let mut docs: HashSet<DocumentId> = HashSet::new();
+    let result = serve(&state, &who, &ip, conn_id, &handle, &mut stream, &mut docs).await;
+    if let Err(reason) = result {
+        tracing::info!(user = %who.user.me.id, %reason, "closing sync connection");
+        handle.close(reason);
+    } else {
+        handle.close("bye".into());
+    }
+    state.registry.disconnect(conn_id, docs).await;
+    state.connections.unregister(conn_id);
+    // Give the writer a moment to flush the error frame; it ends when the queue closes.
+    drop(handle);
+    let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
+}
+
+async fn serve(
+    state: &AppState,
+    who: &AuthUser,
+    ip: &str,
+    conn_id: u64,
+    handle: &ConnHandle,
+    stream: &mut futures_util::stream::SplitStream<WebSocket>,
+    docs: &mut HashSet<DocumentId>,
+) -> Result<(), String> {
+    // Handshake: the first frame must be `join` with protocol "1".
+    let first = match tokio::time::timeout(JOIN_TIMEOUT, next_frame(stream)).await {
+        Err(_) => return Err("no join message within 10 s".into()),
+        Ok(f) => f?,
+    };
+    let Some(first) = first else { return Ok(()) };
+    let peer_id = match Message::decode(&first).map_err(|e| e.to_string())? {
+        Message::Join { sender_id, supported_protocol_versions, .. } => {
+            if !supported_protocol_versions.iter().any(|v| v == PROTOCOL_V1) {
+                return Err("unsupported protocol version; this relay speaks \"1\"".into());
+            }
+            if sender_id.as_str().is_empty() || sender_id.as_str().len() > 128 {
+                return Err("senderId must be 1 to 128 characters".into());
+            }
+            sender_id
+        }
+        other => return Err(format!("expected join, got {}", kind_of(&other))),
+    };
+    handle.send(Outbound::Frame(
+        Message::Peer {
+            sender_id: state.registry.server_peer().clone(),
+            target_id: peer_id.clone(),
+            selected_protocol_version: PROTOCOL_V1.into(),
+            peer_metadata: Some(PeerMetadata { storage_id: None, is_ephemeral: false }),
+        }
+        .encode(),
+    ));
+
+    let ctx = ConnCtx { id: conn_id, user: who.user.me.id, peer_id: PeerId(peer_id.0), handle: handle.clone(), ip: ip.into() };
+    loop {
+        let frame = tokio::select! {
+            _ = handle.kill.notified() => return Err("connection closed by the relay".into()),
+            f = next_frame(stream) => f?,
+        };
+        let Some(frame) = frame else { return Ok(()) };
+        let msg = Message::decode(&frame).map_err(|e| e.to_string())?;
+        match msg {
+            Message::Request { document_id, ref data, .. } | Message::Sync { document_id, ref data, .. } => {
+                if !docs.contains(&document_id) && docs.len() >= MAX_DOCS_PER_CONNECTION {
+                    return Err(format!("more than {MAX_DOCS_PER_CONNECTION} documents on one connection"));
+                }
+                docs.insert(document_id);
+                let request = matches!(msg, Message::Request { .. });
+                match state.registry.handle_sync(&ctx, document_id, data, request).await {
+                    Ok(()) => {}
+                    Err(Refusal::Store(e)) => {
+                        tracing::error!(error = %e, "store failure while syncing");
+                        return Err("the relay could not store this change; retry later".into());
+                    }
+                    Err(e) => return Err(e.to_string()),
+                }
+            }
+            Message::Ephemeral { document_id, ref data, .. } => {
+                if data.len() > MAX_EPHEMERAL_BYTES {
+                    return Err("ephemeral message too large".into());
+                }
+                if let Err(e) = state.registry.handle_ephemeral(&ctx, document_id, msg).await {
+                    return Err(e.to_string());
+                }
+            }
+            Message::Leave { .. } => return Ok(()),
+            Message::Join { .. } => return Err("join sent twice".into()),
+            // Peers tell us they lack a document, report errors, or gossip heads: nothing to do.
+            Message::DocUnavailable { .. } | Message::Error { .. } | Message::Other { .. } | Message::Peer { .. } => {}
+        }
+    }
+}
+
+/// The next binary frame; `Ok(None)` when the client closed.
+async fn next_frame(stream: &mut futures_util::stream::SplitStream<WebSocket>) -> Result<Option<Vec<u8>>, String> {
+    loop {
+        match stream.next().await {
+            None => return Ok(None),
+            Some(Err(e)) => {
+                let text = e.to_string();
+                return Err(if text.to_lowercase().contains("too long") || text.to_lowercase().contains("size") {
+                    format!("frame too large: {text}")
+                } else {
+                    format!("websocket error: {text}")
+                });
+            }
+            Some(Ok(WsMessage::Binary(b))) => return Ok(Some(b.to_vec())),
+            Some(Ok(WsMessage::Text(_))) => return Err("text frames are not part of the protocol; send CBOR binary frames".into()),
+            Some(Ok(WsMessage::Close(_))) => return Ok(None),
+            Some(Ok(_)) => continue, // ping/pong are answered by the library
+        }
+    }
+}
+
+fn kind_of(m: &Message) -> &'static str {
+    match m {
+        Message::Join { .. } => "join",
+        Message::Peer { .. } => "peer",
+        Message::Leave { .. } => "leave",
+        Message::Request { .. } => "request",
+        Message::Sync { .. } => "sync",
+        Message::DocUnavailable { .. } => "doc-unavailable",
+        Message::Ephemeral { .. } => "ephemeral",
+        Message::Error { .. } => "error",
+        Message::Other { .. } => "an unknown message",
+    }
+}
