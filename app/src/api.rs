@@ -1,0 +1,76 @@
+//! Calls to the relay's REST API. The session cookie rides along (same origin); no token is
+//! ever handled by the app's code.
+
+use qiao_model::api::ApiError;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Request, RequestCredentials, RequestInit, Response};
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ApiFailure {
+    /// The network is down or the server unreachable: the app keeps working from local data.
+    Offline,
+    /// The session is gone: log in again.
+    Unauthorized,
+    /// The server refused, with its reason.
+    Refused(ApiError),
+}
+
+impl ApiFailure {
+    pub fn message(&self) -> String {
+        match self {
+            ApiFailure::Offline => "offline".into(),
+            ApiFailure::Unauthorized => "unauthorized".into(),
+            ApiFailure::Refused(e) => e.message.clone(),
+        }
+    }
+}
+
+async fn call(method: &str, path: &str, body: Option<String>) -> Result<String, ApiFailure> {
+    let init = RequestInit::new();
+    init.set_method(method);
+    init.set_credentials(RequestCredentials::SameOrigin);
+    let headers = web_sys::Headers::new().map_err(|_| ApiFailure::Offline)?;
+    if let Some(b) = &body {
+        let _ = headers.set("content-type", "application/json");
+        init.set_body(&wasm_bindgen::JsValue::from_str(b));
+    }
+    init.set_headers(&headers);
+    let req = Request::new_with_str_and_init(path, &init).map_err(|_| ApiFailure::Offline)?;
+    let window = web_sys::window().ok_or(ApiFailure::Offline)?;
+    let resp: Response = JsFuture::from(window.fetch_with_request(&req))
+        .await
+        .map_err(|_| ApiFailure::Offline)?
+        .unchecked_into();
+    let text = JsFuture::from(resp.text().map_err(|_| ApiFailure::Offline)?)
+        .await
+        .ok()
+        .and_then(|t| t.as_string())
+        .unwrap_or_default();
+    match resp.status() {
+        200..=299 => Ok(text),
+        401 => Err(ApiFailure::Unauthorized),
+        // A service worker or proxy answering for an unreachable server.
+        502..=504 => Err(ApiFailure::Offline),
+        status => Err(ApiFailure::Refused(serde_json::from_str(&text).unwrap_or(ApiError {
+            code: "http".into(),
+            message: format!("HTTP {status}"),
+        }))),
+    }
+}
+
+pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiFailure> {
+    let text = call("GET", path, None).await?;
+    serde_json::from_str(&text).map_err(|e| ApiFailure::Refused(ApiError { code: "decode".into(), message: e.to_string() }))
+}
+
+pub async fn post<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, ApiFailure> {
+    let text = call("POST", path, Some(serde_json::to_string(body).unwrap_or_default())).await?;
+    serde_json::from_str(&text).map_err(|e| ApiFailure::Refused(ApiError { code: "decode".into(), message: e.to_string() }))
+}
+
+pub async fn post_empty(path: &str) -> Result<(), ApiFailure> {
+    call("POST", path, None).await.map(|_| ())
+}

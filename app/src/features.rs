@@ -1,0 +1,4 @@
+//! One folder per product module.
+
+pub mod auth;
+pub mod chat;

@@ -1,0 +1,3 @@
+//! Logging in and out.
+
+pub mod login_page;

@@ -1,0 +1,9 @@
+//! Chat: the channel sidebar, a channel's messages (from bounded segment documents) and the
+//! composer.
+
+pub mod channel_dialog;
+pub mod channel_view;
+pub mod composer;
+pub mod message_list;
+pub mod shell;
+pub mod sidebar;

@@ -1,0 +1,191 @@
+//! The logged-in app: sidebar of channels, the open channel, banners for offline and updates.
+
+use super::channel_dialog::ChannelDialog;
+use super::channel_view::ChannelView;
+use super::sidebar::Sidebar;
+use crate::api;
+use crate::contexts::{expect_session, provide_repo};
+use crate::i18n::expect_i18n;
+use crate::storage;
+use crate::sync::repo::{ConnStatus, Repo};
+use leptos::prelude::*;
+use qiao_model::api::ChannelSummary;
+use qiao_model::ids::ChannelId;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+/// The channel list, cached for offline starts.
+#[derive(Clone, Copy)]
+pub struct Channels {
+    pub list: RwSignal<Vec<ChannelSummary>>,
+    pub selected: RwSignal<Option<ChannelId>>,
+}
+
+impl Channels {
+    pub fn select(&self, id: ChannelId) {
+        storage::set("qiao.channel", id.as_str());
+        self.selected.set(Some(id));
+    }
+    pub fn add(&self, c: ChannelSummary) {
+        self.list.update(|l| {
+            if !l.iter().any(|x| x.id == c.id) {
+                l.push(c.clone());
+            }
+        });
+        storage::set_json("qiao.channels", &self.list.get_untracked());
+        self.select(c.id);
+    }
+}
+
+async fn refresh_channels(channels: Channels) {
+    if let Ok(list) = api::get::<Vec<ChannelSummary>>("/api/channels").await {
+        storage::set_json("qiao.channels", &list);
+        let keep = channels.selected.get_untracked().filter(|s| list.iter().any(|c| &c.id == s));
+        if channels.list.get_untracked() != list {
+            channels.list.set(list.clone());
+        }
+        if keep.is_none() {
+            if let Some(first) = list.first() {
+                channels.select(first.id.clone());
+            }
+        }
+    }
+}
+
+#[component]
+pub fn Shell() -> impl IntoView {
+    let i18n = expect_i18n();
+    let session = expect_session();
+    let me = session.me.get_untracked().expect("Shell is shown only when logged in");
+    let repo = Repo::start(&me);
+    provide_repo(repo.clone());
+
+    let list = storage::get_json::<Vec<ChannelSummary>>("qiao.channels").unwrap_or_default();
+    let selected = storage::get("qiao.channel").map(ChannelId).filter(|s| list.iter().any(|c| &c.id == s));
+    let selected = selected.or_else(|| list.first().map(|c| c.id.clone()));
+    let channels = Channels { list: RwSignal::new(list), selected: RwSignal::new(selected) };
+    provide_context(channels);
+
+    // Refresh the channel list whenever the relay (re)connects.
+    let status = repo.status;
+    Effect::new(move |_| {
+        if status.get() == ConnStatus::Online {
+            leptos::task::spawn_local(refresh_channels(channels));
+        }
+    });
+    // The relay ended this session (logged out on another device, revoked): back to login.
+    let ended = repo.session_ended;
+    Effect::new(move |_| {
+        if ended.get() {
+            storage::remove("qiao.me");
+            session.me.set(None);
+        }
+    });
+
+    let sidebar_open = RwSignal::new(false);
+    let dialog_open = RwSignal::new(false);
+    let update_ready = RwSignal::new(false);
+    listen_for_update(update_ready);
+    install_shortcuts(channels);
+
+    let current = Memo::new(move |_| channels.selected.get());
+    view! {
+        <div class="app-shell" class:sidebar-open=move || sidebar_open.get()>
+            <Sidebar sidebar_open=sidebar_open dialog_open=dialog_open />
+            <main class="chat-pane">
+                <Show when=move || status.get() == ConnStatus::Offline>
+                    <div class="banner banner-warning" role="status" data-testid="offline-banner">
+                        {move || i18n.t("banner.offline")}
+                    </div>
+                </Show>
+                <Show when=move || update_ready.get()>
+                    <div class="banner banner-info" role="status">
+                        <span>{move || i18n.t("banner.update")}</span>
+                        <button class="btn btn-sm" on:click=move |_| apply_update()>
+                            {move || i18n.t("banner.update_action")}
+                        </button>
+                    </div>
+                </Show>
+                {move || {
+                    let id = current.get();
+                    let summary = id
+                        .as_ref()
+                        .and_then(|id| channels.list.get_untracked().into_iter().find(|c| &c.id == id));
+                    match summary {
+                        Some(c) => view! { <ChannelView channel=c sidebar_open=sidebar_open /> }.into_any(),
+                        None => {
+                            view! {
+                                <div class="empty-state">
+                                    <h3>{move || i18n.t("chat.pick_channel_title")}</h3>
+                                    <p>{move || i18n.t("chat.pick_channel_body")}</p>
+                                </div>
+                            }
+                                .into_any()
+                        }
+                    }
+                }}
+            </main>
+            <Show when=move || dialog_open.get()>
+                <ChannelDialog open=dialog_open />
+            </Show>
+            <div class="sidebar-scrim" on:click=move |_| sidebar_open.set(false)></div>
+        </div>
+    }
+}
+
+/// `public/sw-register.js` fires `qiao:update-ready` when a new version is waiting.
+fn listen_for_update(flag: RwSignal<bool>) {
+    let Some(w) = web_sys::window() else { return };
+    let cb = Closure::<dyn FnMut()>::new(move || flag.set(true));
+    let _ = w.add_event_listener_with_callback("qiao:update-ready", cb.as_ref().unchecked_ref());
+    cb.forget();
+}
+
+fn apply_update() {
+    if let Some(w) = web_sys::window()
+        && let Ok(f) = js_sys::Reflect::get(&w, &JsValue::from_str("qiaoApplyUpdate"))
+        && let Some(f) = f.dyn_ref::<js_sys::Function>()
+    {
+        let _ = f.call0(&w);
+        return;
+    }
+    if let Some(w) = web_sys::window() {
+        let _ = w.location().reload();
+    }
+}
+
+/// Alt+↑ / Alt+↓ move between channels; `/` focuses the composer.
+fn install_shortcuts(channels: Channels) {
+    let Some(w) = web_sys::window() else { return };
+    let cb = Closure::<dyn FnMut(web_sys::KeyboardEvent)>::new(move |ev: web_sys::KeyboardEvent| {
+        if ev.alt_key() && (ev.key() == "ArrowUp" || ev.key() == "ArrowDown") {
+            ev.prevent_default();
+            let list = channels.list.get_untracked();
+            if list.is_empty() {
+                return;
+            }
+            let cur = channels.selected.get_untracked();
+            let i = cur.and_then(|c| list.iter().position(|x| x.id == c)).unwrap_or(0);
+            let next = if ev.key() == "ArrowUp" { (i + list.len() - 1) % list.len() } else { (i + 1) % list.len() };
+            channels.select(list[next].id.clone());
+        } else if ev.key() == "/" && !in_text_field(&ev) {
+            if let Some(el) = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.query_selector(".composer-input").ok().flatten())
+                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+            {
+                ev.prevent_default();
+                let _ = el.focus();
+            }
+        }
+    });
+    let _ = w.add_event_listener_with_callback("keydown", cb.as_ref().unchecked_ref());
+    cb.forget();
+}
+
+fn in_text_field(ev: &web_sys::KeyboardEvent) -> bool {
+    ev.target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .map(|e| matches!(e.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"))
+        .unwrap_or(false)
+}

@@ -1,0 +1,109 @@
+//! The sidebar: connection state, channels, the user and the language.
+
+use super::shell::Channels;
+use crate::contexts::{expect_repo, expect_session};
+use crate::features::auth::login_page::LanguageSelect;
+use crate::i18n::expect_i18n;
+use leptos::prelude::*;
+
+#[component]
+pub fn Sidebar(sidebar_open: RwSignal<bool>, dialog_open: RwSignal<bool>) -> impl IntoView {
+    let i18n = expect_i18n();
+    let session = expect_session();
+    let repo = expect_repo();
+    let channels = expect_context::<Channels>();
+    let status = repo.with_value(|r| r.status);
+    let me = session.me.get_untracked().expect("logged in");
+    let initials: String = me.display_name.chars().next().map(|c| c.to_uppercase().collect()).unwrap_or_default();
+
+    let logout = {
+        move |_| {
+            let repo = repo.get_value();
+            leptos::task::spawn_local(async move {
+                let _ = crate::api::post_empty("/api/auth/logout").await;
+                repo.shut_down_and_wipe().await;
+                session.me.set(None);
+            });
+        }
+    };
+
+    view! {
+        <aside class="sidebar" data-testid="sidebar">
+            <div class="sidebar-header">
+                <img class="brand-logo" src="/icons/icon.svg" alt="" />
+                <span class="workspace-name">{move || i18n.t("app.name")}</span>
+                <span
+                    class="conn-status"
+                    data-testid="conn-status"
+                    data-state=move || status.get().as_str()
+                    title=move || i18n.t(&format!("conn.{}", status.get().as_str()))
+                >
+                    {move || i18n.t(&format!("conn.{}", status.get().as_str()))}
+                </span>
+            </div>
+            <div class="sidebar-section">
+                <div class="sidebar-section-title">
+                    <span>{move || i18n.t("sidebar.channels")}</span>
+                    <button
+                        class="icon-btn"
+                        title=move || i18n.t("sidebar.new_channel")
+                        aria-label=move || i18n.t("sidebar.new_channel")
+                        data-testid="new-channel"
+                        on:click=move |_| dialog_open.set(true)
+                    >
+                        "+"
+                    </button>
+                </div>
+                <nav class="channel-list" data-testid="channel-list">
+                    <Show when=move || channels.list.with(|l| l.is_empty())>
+                        <p class="muted sidebar-empty">{move || i18n.t("sidebar.no_channels")}</p>
+                    </Show>
+                    <For
+                        each=move || channels.list.get()
+                        key=|c| (c.id.clone(), c.name.clone())
+                        children=move |c| {
+                            let id = c.id.clone();
+                            let id2 = c.id.clone();
+                            let active = Memo::new(move |_| channels.selected.get().as_ref() == Some(&id));
+                            view! {
+                                <a
+                                    class="channel-item"
+                                    class:active=move || active.get()
+                                    href="#"
+                                    data-testid="channel-item"
+                                    data-channel-name=c.name.clone()
+                                    aria-current=move || if active.get() { "page" } else { "false" }
+                                    on:click=move |ev| {
+                                        ev.prevent_default();
+                                        channels.select(id2.clone());
+                                        sidebar_open.set(false);
+                                    }
+                                >
+                                    <span class="channel-hash">{if c.private { "🔒" } else { "#" }}</span>
+                                    <span class="channel-name">{c.name.clone()}</span>
+                                </a>
+                            }
+                        }
+                    />
+                </nav>
+            </div>
+            <div class="sidebar-footer">
+                <div class="user-chip">
+                    <span class="avatar">{initials}</span>
+                    <span class="user-name" data-testid="user-name">{me.display_name.clone()}</span>
+                </div>
+                <LanguageSelect small=true />
+                <button
+                    class="icon-btn"
+                    title=move || i18n.t("sidebar.logout")
+                    aria-label=move || i18n.t("sidebar.logout")
+                    data-testid="logout"
+                    on:click=logout
+                >
+                    "⏻"
+                </button>
+            </div>
+        </aside>
+    }
+}
+

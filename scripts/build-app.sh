@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+#! Build the browser app into dist/ with trunk. `--release` for an optimised build.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+source "$root/scripts/versions.sh"
+QIAO_TOOLS="${QIAO_TOOLS:-$HOME/.cache/qiao-tools}"
+export PATH="$QIAO_TOOLS/bin:$PATH"
+bash "$root/scripts/check-versions.sh"
+# From app/, so that cargo and rustup see app/.cargo/config.toml and app/rust-toolchain.toml.
+cd "$root/app"
+trunk build --offline --config "$root/Trunk.toml" "$@"
+echo "built $(du -sh "$root/dist" | cut -f1) into dist/" >&2
