@@ -2,8 +2,8 @@
 //! ever handled by the app's code.
 
 use qiao_model::api::ApiError;
-use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, RequestCredentials, RequestInit, Response};
@@ -40,10 +40,8 @@ async fn call(method: &str, path: &str, body: Option<String>) -> Result<String, 
     init.set_headers(&headers);
     let req = Request::new_with_str_and_init(path, &init).map_err(|_| ApiFailure::Offline)?;
     let window = web_sys::window().ok_or(ApiFailure::Offline)?;
-    let resp: Response = JsFuture::from(window.fetch_with_request(&req))
-        .await
-        .map_err(|_| ApiFailure::Offline)?
-        .unchecked_into();
+    let resp: Response =
+        JsFuture::from(window.fetch_with_request(&req)).await.map_err(|_| ApiFailure::Offline)?.unchecked_into();
     let text = JsFuture::from(resp.text().map_err(|_| ApiFailure::Offline)?)
         .await
         .ok()
@@ -54,21 +52,22 @@ async fn call(method: &str, path: &str, body: Option<String>) -> Result<String, 
         401 => Err(ApiFailure::Unauthorized),
         // A service worker or proxy answering for an unreachable server.
         502..=504 => Err(ApiFailure::Offline),
-        status => Err(ApiFailure::Refused(serde_json::from_str(&text).unwrap_or(ApiError {
-            code: "http".into(),
-            message: format!("HTTP {status}"),
-        }))),
+        status => Err(ApiFailure::Refused(
+            serde_json::from_str(&text).unwrap_or(ApiError { code: "http".into(), message: format!("HTTP {status}") }),
+        )),
     }
 }
 
 pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiFailure> {
     let text = call("GET", path, None).await?;
-    serde_json::from_str(&text).map_err(|e| ApiFailure::Refused(ApiError { code: "decode".into(), message: e.to_string() }))
+    serde_json::from_str(&text)
+        .map_err(|e| ApiFailure::Refused(ApiError { code: "decode".into(), message: e.to_string() }))
 }
 
 pub async fn post<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, ApiFailure> {
     let text = call("POST", path, Some(serde_json::to_string(body).unwrap_or_default())).await?;
-    serde_json::from_str(&text).map_err(|e| ApiFailure::Refused(ApiError { code: "decode".into(), message: e.to_string() }))
+    serde_json::from_str(&text)
+        .map_err(|e| ApiFailure::Refused(ApiError { code: "decode".into(), message: e.to_string() }))
 }
 
 pub async fn post_empty(path: &str) -> Result<(), ApiFailure> {

@@ -28,7 +28,9 @@ fn dict(locale: Locale) -> &'static HashMap<String, String> {
     static ZH: OnceLock<HashMap<String, String>> = OnceLock::new();
     static EN: OnceLock<HashMap<String, String>> = OnceLock::new();
     match locale {
-        Locale::ZhCn => ZH.get_or_init(|| serde_json::from_str(include_str!("../locales/zh-CN.json")).unwrap_or_default()),
+        Locale::ZhCn => {
+            ZH.get_or_init(|| serde_json::from_str(include_str!("../locales/zh-CN.json")).unwrap_or_default())
+        }
         Locale::En => EN.get_or_init(|| serde_json::from_str(include_str!("../locales/en.json")).unwrap_or_default()),
     }
 }

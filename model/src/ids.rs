@@ -68,14 +68,8 @@ impl FromStr for DocumentId {
         if s.len() > 40 {
             return Err(IdError::NotBase58Check);
         }
-        let bytes = bs58::decode(s)
-            .with_check(None)
-            .into_vec()
-            .map_err(|_| IdError::NotBase58Check)?;
-        let arr: [u8; 16] = bytes
-            .as_slice()
-            .try_into()
-            .map_err(|_| IdError::WrongLength(bytes.len()))?;
+        let bytes = bs58::decode(s).with_check(None).into_vec().map_err(|_| IdError::NotBase58Check)?;
+        let arr: [u8; 16] = bytes.as_slice().try_into().map_err(|_| IdError::WrongLength(bytes.len()))?;
         Ok(Self(arr))
     }
 }

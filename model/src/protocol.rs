@@ -255,7 +255,12 @@ mod tests {
                 supported_protocol_versions: vec!["1".into()],
                 peer_metadata: Some(PeerMetadata { storage_id: Some("s".into()), is_ephemeral: false }),
             },
-            Message::Peer { sender_id: p(), target_id: p(), selected_protocol_version: "1".into(), peer_metadata: None },
+            Message::Peer {
+                sender_id: p(),
+                target_id: p(),
+                selected_protocol_version: "1".into(),
+                peer_metadata: None,
+            },
             Message::Leave { sender_id: p() },
             Message::Request { sender_id: p(), target_id: p(), document_id: doc(), data: vec![1, 2] },
             Message::Sync { sender_id: p(), target_id: p(), document_id: doc(), data: vec![3] },
@@ -287,10 +292,7 @@ mod tests {
         raw.target_id = Some("b".into());
         let mut b = Vec::new();
         ciborium::ser::into_writer(&raw, &mut b).unwrap();
-        assert_eq!(
-            Message::decode(&b).unwrap_err(),
-            DecodeError::Missing { kind: "sync".into(), field: "documentId" }
-        );
+        assert_eq!(Message::decode(&b).unwrap_err(), DecodeError::Missing { kind: "sync".into(), field: "documentId" });
     }
 
     #[test]

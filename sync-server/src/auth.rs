@@ -6,14 +6,14 @@
 //! the token in the cookie or an `Authorization: Bearer` header — never in a URL, where it would
 //! end up in logs and history.
 
+use crate::AppState;
 use crate::error::AppError;
 use crate::store::UserRow;
-use crate::AppState;
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap};
+use axum::http::{HeaderMap, header};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;

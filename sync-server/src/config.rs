@@ -26,6 +26,12 @@ pub struct Config {
 impl Config {
     /// Defaults for tests: a data directory and nothing else.
     pub fn for_data_dir(data_dir: PathBuf) -> Self {
-        Self { data_dir, dist_dir: None, allowed_origins: vec![], max_frame_bytes: 8 * 1024 * 1024, secure_cookies: false }
+        Self {
+            data_dir,
+            dist_dir: None,
+            allowed_origins: vec![],
+            max_frame_bytes: 8 * 1024 * 1024,
+            secure_cookies: false,
+        }
     }
 }

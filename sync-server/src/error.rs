@@ -1,9 +1,9 @@
 //! The relay's error type. What a client sees is an [`ApiError`] body with a stable code; the
 //! internals (SQL errors and the like) are logged, never sent.
 
+use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use qiao_model::api::ApiError;
 
 #[derive(Debug, thiserror::Error)]

@@ -3,13 +3,13 @@
 pub mod auth;
 pub mod channels;
 
-use crate::error::AppError;
 use crate::AppState;
+use crate::error::AppError;
+use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, Method};
+use axum::http::{HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::Response;
-use axum::Router;
 
 pub fn router() -> Router<AppState> {
     Router::new()

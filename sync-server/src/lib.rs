@@ -15,8 +15,8 @@ pub mod http;
 pub mod store;
 pub mod sync;
 
-use axum::extract::connect_info::ConnectInfo;
 use axum::Router;
+use axum::extract::connect_info::ConnectInfo;
 use config::Config;
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -1,9 +1,10 @@
 //! `qiao-server`: run the relay, or manage users from the command line.
 
+use axum::serve::ListenerExt;
 use clap::{Parser, Subcommand};
 use qiao_model::acl::Role;
 use qiao_server::config::Config;
-use qiao_server::{app, auth, bootstrap, store::Store, AppState};
+use qiao_server::{AppState, app, auth, bootstrap, store::Store};
 use std::net::SocketAddr;
 
 #[derive(Parser)]
@@ -77,6 +78,12 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             }
             let listener = tokio::net::TcpListener::bind(addr).await?;
             let local = listener.local_addr()?;
+            // Sync frames are small and often back to back: without TCP_NODELAY, Nagle holds the
+            // second one until the first is acknowledged, and a close frame held that way is lost
+            // when the socket is dropped with unread input (an oversized frame).
+            let listener = listener.tap_io(|tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
             println!("Qiao is running at http://{local}/");
             axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
                 .with_graceful_shutdown(async {

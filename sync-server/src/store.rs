@@ -50,10 +50,7 @@ pub enum Access {
 }
 
 pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 fn user_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<UserRow, AppError> {
@@ -125,7 +122,8 @@ impl Store {
     }
 
     pub async fn user_by_username(&self, username: &str) -> Result<Option<UserRow>, AppError> {
-        let row = sqlx::query("SELECT * FROM users WHERE username = ?").bind(username).fetch_optional(&self.pool).await?;
+        let row =
+            sqlx::query("SELECT * FROM users WHERE username = ?").bind(username).fetch_optional(&self.pool).await?;
         row.as_ref().map(user_from_row).transpose()
     }
 
@@ -313,12 +311,7 @@ impl Store {
 
     /// Append changes and move the channel's head segment forward, in one transaction that has
     /// committed when this returns.
-    pub async fn append_changes(
-        &self,
-        doc: DocumentId,
-        kind: &DocKind,
-        changes: &[Vec<u8>],
-    ) -> Result<i64, AppError> {
+    pub async fn append_changes(&self, doc: DocumentId, kind: &DocKind, changes: &[Vec<u8>]) -> Result<i64, AppError> {
         let mut tx = self.pool.begin().await?;
         let id = doc.to_string();
         let mut seq: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM doc_chunks WHERE doc_id = ?")

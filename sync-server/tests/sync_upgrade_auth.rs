@@ -34,7 +34,10 @@ async fn upgrade_from_a_foreign_origin_is_403_even_with_a_valid_session() {
         assert_eq!(err.code, "forbidden");
         assert_eq!(err.message, format!("origin {origin} is not allowed"));
     }
-    assert_eq!(relay.refused_audit("request.foreign_origin").await, ["http://evil.example", "null", "https://127.0.0.1:1"]);
+    assert_eq!(
+        relay.refused_audit("request.foreign_origin").await,
+        ["http://evil.example", "null", "https://127.0.0.1:1"]
+    );
 
     // The same session from the relay's own origin, or from a script (no Origin), is fine.
     SyncClient::open(relay.ws_request(Some(&alice.token), None)).await.join().await;

@@ -29,7 +29,9 @@ extern "C" {
 pub type IdbResult<T> = Result<T, String>;
 
 fn err(e: JsValue) -> String {
-    e.as_string().or_else(|| js_sys::JSON::stringify(&e).ok().and_then(|s| s.as_string())).unwrap_or_else(|| "IndexedDB error".into())
+    e.as_string()
+        .or_else(|| js_sys::JSON::stringify(&e).ok().and_then(|s| s.as_string()))
+        .unwrap_or_else(|| "IndexedDB error".into())
 }
 
 pub fn new_chunk_key(doc: &str) -> String {

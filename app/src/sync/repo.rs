@@ -24,12 +24,12 @@ use automerge::{ActorId, AutoCommit, ChangeHash};
 use leptos::prelude::*;
 use qiao_model::api::Me;
 use qiao_model::ids::{DocumentId, PeerId};
-use qiao_model::protocol::{Message, PeerMetadata, PROTOCOL_V1};
+use qiao_model::protocol::{Message, PROTOCOL_V1, PeerMetadata};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
-use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
 
 /// Chunks of one document in IndexedDB before they are folded into a snapshot.
 const COMPACT_AT: usize = 64;
@@ -66,6 +66,7 @@ struct Entry {
 
 struct Inner {
     actor: ActorId,
+    user: qiao_model::ids::UserId,
     peer_id: PeerId,
     docs: HashMap<DocumentId, Entry>,
     socket: Option<Socket>,
@@ -89,16 +90,20 @@ fn acked_key(id: &DocumentId) -> String {
     format!("qiao.acked.{id}")
 }
 
+/// The device part of this tab's actor id: 4 bytes naming the browser (kept in localStorage)
+/// and 4 random bytes naming this page load. Two tabs must never share an actor: each numbers
+/// its changes from 1, and Automerge refuses a second change with the same actor and number.
 fn device_bytes() -> [u8; 8] {
-    let hex = storage::get("qiao.device").filter(|h| h.len() == 16).unwrap_or_else(|| {
-        let h = storage::random_hex::<8>();
+    let hex = storage::get("qiao.device").filter(|h| h.len() == 8).unwrap_or_else(|| {
+        let h = storage::random_hex::<4>();
         storage::set("qiao.device", &h);
         h
     });
     let mut out = [0u8; 8];
-    for (i, b) in out.iter_mut().enumerate() {
+    for (i, b) in out.iter_mut().take(4).enumerate() {
         *b = u8::from_str_radix(&hex[i * 2..i * 2 + 2], 16).unwrap_or(0);
     }
+    out[4..].copy_from_slice(&storage::random_bytes::<4>());
     out
 }
 
@@ -109,6 +114,7 @@ impl Repo {
         let repo = Repo {
             inner: Rc::new(RefCell::new(Inner {
                 actor,
+                user: me.id,
                 peer_id: PeerId(format!("qiao-tab-{}", storage::random_hex::<8>())),
                 docs: HashMap::new(),
                 socket: None,
@@ -211,7 +217,11 @@ impl Repo {
     }
 
     /// Change a document: apply `f`, persist the new change, then send it.
-    pub fn change<T, E>(&self, id: DocumentId, f: impl FnOnce(&mut AutoCommit) -> Result<T, E>) -> Option<Result<T, E>> {
+    pub fn change<T, E>(
+        &self,
+        id: DocumentId,
+        f: impl FnOnce(&mut AutoCommit) -> Result<T, E>,
+    ) -> Option<Result<T, E>> {
         let (result, bytes, version) = {
             let mut inner = self.inner.borrow_mut();
             let e = inner.docs.get_mut(&id)?;
@@ -304,10 +314,13 @@ impl Repo {
     fn recount_pending(&self, id: DocumentId) {
         let (n, signal) = {
             let mut inner = self.inner.borrow_mut();
-            let actor = inner.actor.clone();
+            let user = inner.user;
             let Some(e) = inner.docs.get_mut(&id) else { return };
-            let known: Vec<ChangeHash> = e.acked.iter().copied().filter(|h| e.doc.get_change_by_hash(h).is_some()).collect();
-            let n = e.doc.get_changes(&known).iter().filter(|c| *c.actor_id() == actor).count();
+            let known: Vec<ChangeHash> =
+                e.acked.iter().copied().filter(|h| e.doc.get_change_by_hash(h).is_some()).collect();
+            // Ours from any tab of this browser (each tab has its own actor).
+            let mine = |c: &automerge::Change| qiao_model::actor::user_of(c.actor_id()) == Some(user);
+            let n = e.doc.get_changes(&known).iter().filter(|c| mine(c)).count();
             (n, e.pending)
         };
         if signal.get_untracked() != n {
@@ -335,11 +348,7 @@ impl Repo {
         }
         self.status.set(ConnStatus::Connecting);
         let (r1, r2, r3) = (self.clone(), self.clone(), self.clone());
-        let socket = Socket::open(
-            move || r1.on_open(),
-            move |frame| r2.on_frame(frame),
-            move || r3.on_close(),
-        );
+        let socket = Socket::open(move || r1.on_open(), move |frame| r2.on_frame(frame), move || r3.on_close());
         match socket {
             Ok(s) => self.inner.borrow_mut().socket = Some(s),
             Err(_) => self.schedule_reconnect(),

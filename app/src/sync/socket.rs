@@ -1,7 +1,7 @@
 //! A thin wrapper over the browser WebSocket: binary frames in, status changes out.
 
-use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
 use web_sys::{BinaryType, MessageEvent, WebSocket};
 
 pub struct Socket {

@@ -15,7 +15,7 @@
 
 use crate::ids::{ChannelId, DocumentId, UserId};
 use automerge::transaction::{CommitOptions, Transactable};
-use automerge::{AutoCommit, ObjId, ObjType, ReadDoc, ScalarValue, Value, ROOT};
+use automerge::{AutoCommit, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
 
 /// Messages per segment before writers move on to the next one.
 pub const SEGMENT_CAPACITY: usize = 200;

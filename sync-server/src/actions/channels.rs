@@ -1,8 +1,8 @@
 //! Creating channels.
 
+use crate::AppState;
 use crate::error::AppError;
 use crate::store::UserRow;
-use crate::AppState;
 use qiao_model::acl::{self, Actor};
 use qiao_model::api::{ChannelSummary, CreateChannel};
 use qiao_model::ids::ChannelId;
@@ -16,7 +16,11 @@ pub fn new_channel_id() -> ChannelId {
     ChannelId(format!("c{}", hex::encode(b)))
 }
 
-pub async fn do_create_channel(state: &AppState, who: &UserRow, req: &CreateChannel) -> Result<ChannelSummary, AppError> {
+pub async fn do_create_channel(
+    state: &AppState,
+    who: &UserRow,
+    req: &CreateChannel,
+) -> Result<ChannelSummary, AppError> {
     let name = req.name.trim();
     if name.is_empty() || name.chars().count() > MAX_CHANNEL_NAME || name.chars().any(char::is_control) {
         return Err(AppError::BadRequest(format!("a channel name is 1 to {MAX_CHANNEL_NAME} characters")));

@@ -1,11 +1,11 @@
 //! `POST /api/auth/login`, `POST /api/auth/logout`, `GET /api/me`.
 
+use crate::AppState;
 use crate::auth::{self, AuthUser, SESSION_COOKIE, SESSION_TTL_MS};
 use crate::error::AppError;
 use crate::store::now_ms;
-use crate::AppState;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -17,7 +17,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/auth/logout", post(logout))
         .route("/api/me", get(me))
 }
-
 
 async fn login(
     State(state): State<AppState>,
@@ -39,10 +38,7 @@ async fn login(
     let ok = match &user {
         Some(u) => {
             let (pw, hash) = (req.password.clone(), u.password_hash.clone());
-            tokio::task::spawn_blocking(move || auth::verify_password(&pw, &hash))
-                .await
-                .unwrap_or(false)
-                && u.active
+            tokio::task::spawn_blocking(move || auth::verify_password(&pw, &hash)).await.unwrap_or(false) && u.active
         }
         None => {
             let (pw, hash) = (req.password.clone(), state.dummy_hash.clone());

@@ -1,9 +1,9 @@
 //! `GET /api/channels`, `POST /api/channels`.
 
+use crate::AppState;
 use crate::actions;
 use crate::auth::AuthUser;
 use crate::error::AppError;
-use crate::AppState;
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};

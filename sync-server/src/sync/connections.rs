@@ -1,9 +1,9 @@
 //! Live connections, indexed by session and by user, so that logging out (and, later,
 //! deactivation or removal from a channel) closes sockets at once instead of at their next frame.
 
+use super::ws::ConnHandle;
 use std::collections::HashMap;
 use std::sync::Mutex;
-use super::ws::ConnHandle;
 
 pub type ConnId = u64;
 

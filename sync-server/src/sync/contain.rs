@@ -2,7 +2,7 @@
 //! decodes client bytes with it runs through [`contain`], which turns a panic into an error for
 //! that one connection. The release profile keeps `panic = "unwind"` for this reason.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 
 #[derive(Debug, thiserror::Error)]
 #[error("automerge could not process the data: {0}")]

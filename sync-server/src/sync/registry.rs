@@ -20,8 +20,8 @@ use super::contain::contain;
 use super::ws::{ConnHandle, Outbound};
 use crate::error::AppError;
 use crate::store::{Access, DocKind, Store};
-use automerge::sync::{self, SyncDoc};
 use automerge::Automerge;
+use automerge::sync::{self, SyncDoc};
 use qiao_model::actor;
 use qiao_model::ids::{DocumentId, PeerId, UserId};
 use qiao_model::protocol::Message;
@@ -112,7 +112,11 @@ impl Registry {
     fn unavailable(&self, conn: &ConnCtx, doc: DocumentId) {
         self.send(
             &conn.handle,
-            Message::DocUnavailable { sender_id: self.server_peer.clone(), target_id: conn.peer_id.clone(), document_id: doc },
+            Message::DocUnavailable {
+                sender_id: self.server_peer.clone(),
+                target_id: conn.peer_id.clone(),
+                document_id: doc,
+            },
         );
     }
 
@@ -146,7 +150,8 @@ impl Registry {
             self.unavailable(conn, id);
             return Ok(());
         };
-        let msg = contain(|| sync::Message::decode(data)).map_err(|e| Refusal::Protocol(format!("bad sync message: {e}")))?;
+        let msg =
+            contain(|| sync::Message::decode(data)).map_err(|e| Refusal::Protocol(format!("bad sync message: {e}")))?;
 
         let slot = loop {
             let slot = self.slot(id, &kind);

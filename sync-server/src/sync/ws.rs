@@ -9,18 +9,18 @@
 //! disconnected rather than allowed to grow the relay's memory.
 
 use super::registry::{ConnCtx, Refusal};
-use crate::auth::AuthUser;
 use crate::AppState;
-use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
+use crate::auth::AuthUser;
 use axum::extract::State;
+use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
 use qiao_model::ids::{DocumentId, PeerId};
-use qiao_model::protocol::{Message, PeerMetadata, PROTOCOL_V1};
+use qiao_model::protocol::{Message, PROTOCOL_V1, PeerMetadata};
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::{Notify, mpsc};
 
 /// Frames queued for one client before it counts as a slow reader and is dropped.
 const OUTBOUND_QUEUE: usize = 1024;
@@ -58,10 +58,11 @@ impl ConnHandle {
     }
 
     /// Close now, with a reason the client can read.
+    /// The reader stops too: a client that ignores the close frame (websocket libraries still
+    /// deliver data after sending one) must not keep writing on a revoked session.
     pub fn close(&self, reason: String) {
-        if self.tx.try_send(Outbound::Close(reason)).is_err() {
-            self.kill.notify_one();
-        }
+        let _ = self.tx.try_send(Outbound::Close(reason));
+        self.kill.notify_one();
     }
 }
 
@@ -90,7 +91,8 @@ async fn run(state: AppState, who: AuthUser, ip: String, socket: WebSocket) {
                     }
                 }
                 Outbound::Close(reason) => {
-                    let _ = sink.send(WsMessage::Binary(Message::Error { message: reason.clone() }.encode().into())).await;
+                    let _ =
+                        sink.send(WsMessage::Binary(Message::Error { message: reason.clone() }.encode().into())).await;
                     let reason: String = reason.chars().take(100).collect();
                     let _ = sink.send(WsMessage::Close(Some(CloseFrame { code: 1008, reason: reason.into() }))).await;
                     break;
@@ -152,9 +154,17 @@ async fn serve(
         .encode(),
     ));
 
-    let ctx = ConnCtx { id: conn_id, user: who.user.me.id, peer_id: PeerId(peer_id.0), handle: handle.clone(), ip: ip.into() };
+    let ctx = ConnCtx {
+        id: conn_id,
+        user: who.user.me.id,
+        peer_id: PeerId(peer_id.0),
+        handle: handle.clone(),
+        ip: ip.into(),
+    };
     loop {
         let frame = tokio::select! {
+            // Checked first: once the relay closed the connection, no further frame is handled.
+            biased;
             _ = handle.kill.notified() => return Err("connection closed by the relay".into()),
             f = next_frame(stream) => f?,
         };
@@ -206,7 +216,9 @@ async fn next_frame(stream: &mut futures_util::stream::SplitStream<WebSocket>) -
                 });
             }
             Some(Ok(WsMessage::Binary(b))) => return Ok(Some(b.to_vec())),
-            Some(Ok(WsMessage::Text(_))) => return Err("text frames are not part of the protocol; send CBOR binary frames".into()),
+            Some(Ok(WsMessage::Text(_))) => {
+                return Err("text frames are not part of the protocol; send CBOR binary frames".into());
+            }
             Some(Ok(WsMessage::Close(_))) => return Ok(None),
             Some(Ok(_)) => continue, // ping/pong are answered by the library
         }

@@ -17,6 +17,7 @@
 
 use automerge::sync::{self, SyncDoc};
 use automerge::{AutoCommit, ChangeHash};
+use axum::serve::ListenerExt;
 use futures_util::{SinkExt, StreamExt};
 use qiao_model::actor::actor_for;
 use qiao_model::api::{ApiError, ChannelSummary, LoginResponse};
@@ -24,7 +25,7 @@ use qiao_model::ids::{DocumentId, PeerId, UserId};
 use qiao_model::protocol::{Message, PROTOCOL_V1};
 use qiao_model::schema::chat::{self, ChatMessage};
 use qiao_server::config::Config;
-use qiao_server::{app, auth, bootstrap, AppState};
+use qiao_server::{AppState, app, auth, bootstrap};
 use serde::de::DeserializeOwned;
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
@@ -100,6 +101,10 @@ impl Relay {
                 bootstrap::first_start(&state.store, Some(ADMIN_PASSWORD.into())).await.expect("first start");
                 let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
                 let addr = listener.local_addr().expect("local addr");
+                // As main.rs serves: TCP_NODELAY on every accepted socket.
+                let listener = listener.tap_io(|tcp| {
+                    let _ = tcp.set_nodelay(true);
+                });
                 let service = app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
                 tokio::spawn(async move { axum::serve(listener, service).await.expect("serve") });
                 (addr, state)
@@ -143,7 +148,8 @@ impl Relay {
     }
 
     pub async fn login(&self, username: &str, password: &str) -> User {
-        let r = self.post("/api/auth/login", None, serde_json::json!({ "username": username, "password": password })).await;
+        let r =
+            self.post("/api/auth/login", None, serde_json::json!({ "username": username, "password": password })).await;
         assert_eq!(r.status, 200, "login as {username}: {}", r.text());
         let body: LoginResponse = r.json();
         User { id: body.user.id, username: username.into(), token: body.token }
@@ -211,8 +217,9 @@ impl Relay {
             Ok(_) => panic!("the relay accepted an upgrade it should refuse"),
             Err(tungstenite::Error::Http(res)) => {
                 let body = res.body().clone().unwrap_or_default();
-                let err = serde_json::from_slice(&body)
-                    .unwrap_or_else(|e| panic!("error body {:?} is not an ApiError: {e}", String::from_utf8_lossy(&body)));
+                let err = serde_json::from_slice(&body).unwrap_or_else(|e| {
+                    panic!("error body {:?} is not an ApiError: {e}", String::from_utf8_lossy(&body))
+                });
                 (res.status().as_u16(), err)
             }
             Err(e) => panic!("expected an HTTP refusal, got {e}"),
@@ -243,11 +250,15 @@ impl Relay {
             .expect("query audit_log")
     }
 
-    /// Wait (up to [`STEP`]) until the relay holds no live sync connection.
-    pub async fn wait_no_connections(&self) {
+    /// Wait (up to [`STEP`]) until the relay holds exactly `n` live sync connections.
+    pub async fn wait_connections(&self, n: usize) {
         let deadline = Instant::now() + STEP;
-        while self.state.connections.count() > 0 {
-            assert!(Instant::now() < deadline, "the relay still holds {} connection(s)", self.state.connections.count());
+        while self.state.connections.count() != n {
+            assert!(
+                Instant::now() < deadline,
+                "the relay holds {} connections, expected {n}",
+                self.state.connections.count()
+            );
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
@@ -279,9 +290,16 @@ impl Reply {
 }
 
 /// One HTTP/1.1 request on its own connection (`Connection: close`).
-pub async fn http(addr: SocketAddr, method: &str, path: &str, token: Option<&str>, body: Option<serde_json::Value>) -> Reply {
+pub async fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<serde_json::Value>,
+) -> Reply {
     let body = body.map(|b| b.to_string()).unwrap_or_default();
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    let mut req =
+        format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
     if let Some(t) = token {
         req.push_str(&format!("Authorization: Bearer {t}\r\n"));
     }
@@ -348,7 +366,13 @@ pub fn say(doc: &mut AutoCommit, user: &User, text: &str) {
 pub fn say_as(doc: &mut AutoCommit, author: UserId, name: &str, text: &str) {
     static N: AtomicU64 = AtomicU64::new(1);
     let n = N.fetch_add(1, Ordering::Relaxed);
-    let msg = ChatMessage { id: format!("{name}-{n}"), author, author_name: name.into(), ts: 1_700_000_000_000 + n as i64, text: text.into() };
+    let msg = ChatMessage {
+        id: format!("{name}-{n}"),
+        author,
+        author_name: name.into(),
+        ts: 1_700_000_000_000 + n as i64,
+        text: text.into(),
+    };
     chat::append(doc, &msg).expect("append a chat message");
 }
 
@@ -527,7 +551,9 @@ impl SyncClient {
                 // Replies already in flight before the refusal.
                 Event::Msg(_) => {}
                 Event::Closed(close) => return Refusal { error, close },
-                Event::Quiet => panic!("the relay did not end the connection within {STEP:?} (error so far: {error:?})"),
+                Event::Quiet => {
+                    panic!("the relay did not end the connection within {STEP:?} (error so far: {error:?})")
+                }
                 other => panic!("the relay sent a frame that is not a protocol message: {other:?}"),
             }
         }
@@ -581,7 +607,9 @@ impl SyncClient {
                     self.apply(id, doc, &data);
                     heard = true;
                 }
-                Event::Msg(Message::Sync { document_id, data, .. }) => self.pending.entry(document_id).or_default().push(data),
+                Event::Msg(Message::Sync { document_id, data, .. }) => {
+                    self.pending.entry(document_id).or_default().push(data)
+                }
                 Event::Msg(Message::Error { message }) => return Err(self.refusal_after(Some(message)).await),
                 Event::Msg(_) => {}
                 Event::Closed(close) => return Err(Refusal { error: None, close }),
@@ -590,9 +618,22 @@ impl SyncClient {
         }
     }
 
+    /// The sync frame this client would send next for `doc`, without waiting for an answer (with
+    /// an established sync state it carries our new changes).
+    pub fn next_sync_frame(&mut self, id: DocumentId, doc: &mut AutoCommit) -> Option<Message> {
+        let state = self.states.entry(id).or_default();
+        let m = doc.sync().generate_sync_message(state)?;
+        Some(self.sync_frame(id, m.encode(), false))
+    }
+
     /// Sync until `doc` holds every change in `heads` (another client's, relayed to us), for at
     /// most [`STEP`].
-    pub async fn sync_until_has(&mut self, id: DocumentId, doc: &mut AutoCommit, heads: &[ChangeHash]) -> Result<(), Refusal> {
+    pub async fn sync_until_has(
+        &mut self,
+        id: DocumentId,
+        doc: &mut AutoCommit,
+        heads: &[ChangeHash],
+    ) -> Result<(), Refusal> {
         let deadline = Instant::now() + STEP;
         loop {
             self.sync(id, doc).await?;

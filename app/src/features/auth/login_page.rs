@@ -2,7 +2,7 @@
 
 use crate::api::{self, ApiFailure};
 use crate::contexts::expect_session;
-use crate::i18n::{expect_i18n, Locale};
+use crate::i18n::{Locale, expect_i18n};
 use crate::storage;
 use crate::sync::repo::Repo;
 use leptos::prelude::*;
@@ -24,7 +24,8 @@ pub fn LoginPage() -> impl IntoView {
         }
         busy.set(true);
         error.set(None);
-        let req = LoginRequest { username: username.get_untracked().trim().to_string(), password: password.get_untracked() };
+        let req =
+            LoginRequest { username: username.get_untracked().trim().to_string(), password: password.get_untracked() };
         leptos::task::spawn_local(async move {
             match api::post::<_, LoginResponse>("/api/auth/login", &req).await {
                 Ok(res) => {

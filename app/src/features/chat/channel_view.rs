@@ -6,7 +6,7 @@
 
 use super::composer::Composer;
 use super::message_list::MessageList;
-use crate::contexts::{expect_repo, expect_session, RepoRef};
+use crate::contexts::{RepoRef, expect_repo, expect_session};
 use crate::i18n::expect_i18n;
 use crate::storage;
 use leptos::prelude::*;
@@ -120,9 +120,7 @@ pub fn ChannelView(channel: ChannelSummary, sidebar_open: RwSignal<bool>) -> imp
                 aria-label=move || i18n.t("sidebar.open_menu")
                 data-testid="sidebar-toggle"
                 on:click=move |_| sidebar_open.update(|o| *o = !*o)
-            >
-                "☰"
-            </button>
+            ></button>
             <h2 class="chat-title" data-testid="chat-title">
                 {if private { "🔒 " } else { "# " }}
                 {name.clone()}

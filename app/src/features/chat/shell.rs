@@ -11,8 +11,8 @@ use crate::sync::repo::{ConnStatus, Repo};
 use leptos::prelude::*;
 use qiao_model::api::ChannelSummary;
 use qiao_model::ids::ChannelId;
-use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
 
 /// The channel list, cached for offline starts.
 #[derive(Clone, Copy)]
@@ -128,7 +128,7 @@ pub fn Shell() -> impl IntoView {
             <Show when=move || dialog_open.get()>
                 <ChannelDialog open=dialog_open />
             </Show>
-            <div class="sidebar-scrim" on:click=move |_| sidebar_open.set(false)></div>
+            <div class="sidebar-backdrop" on:click=move |_| sidebar_open.set(false)></div>
         </div>
     }
 }
@@ -136,6 +136,10 @@ pub fn Shell() -> impl IntoView {
 /// `public/sw-register.js` fires `qiao:update-ready` when a new version is waiting.
 fn listen_for_update(flag: RwSignal<bool>) {
     let Some(w) = web_sys::window() else { return };
+    // The event may have fired before the app mounted.
+    if js_sys::Reflect::get(&w, &JsValue::from_str("qiaoUpdateReady")).is_ok_and(|v| v.is_truthy()) {
+        flag.set(true);
+    }
     let cb = Closure::<dyn FnMut()>::new(move || flag.set(true));
     let _ = w.add_event_listener_with_callback("qiao:update-ready", cb.as_ref().unchecked_ref());
     cb.forget();

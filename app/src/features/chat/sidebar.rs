@@ -51,7 +51,7 @@ pub fn Sidebar(sidebar_open: RwSignal<bool>, dialog_open: RwSignal<bool>) -> imp
                         data-testid="new-channel"
                         on:click=move |_| dialog_open.set(true)
                     >
-                        "+"
+                        <span class="icon icon-plus" aria-hidden="true"></span>
                     </button>
                 </div>
                 <nav class="channel-list" data-testid="channel-list">
@@ -79,7 +79,9 @@ pub fn Sidebar(sidebar_open: RwSignal<bool>, dialog_open: RwSignal<bool>) -> imp
                                         sidebar_open.set(false);
                                     }
                                 >
-                                    <span class="channel-hash">{if c.private { "🔒" } else { "#" }}</span>
+                                    <span class=if c.private { "channel-hash channel-lock" } else { "channel-hash" }>
+                                        {if c.private { "" } else { "#" }}
+                                    </span>
                                     <span class="channel-name">{c.name.clone()}</span>
                                 </a>
                             }
@@ -100,10 +102,9 @@ pub fn Sidebar(sidebar_open: RwSignal<bool>, dialog_open: RwSignal<bool>) -> imp
                     data-testid="logout"
                     on:click=logout
                 >
-                    "⏻"
+                    <span class="icon icon-logout" aria-hidden="true"></span>
                 </button>
             </div>
         </aside>
     }
 }
-

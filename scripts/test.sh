@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+#! Every test Qiao has, from a fresh machine: installs what is missing, builds the relay and the
+#! app, then runs the Rust tests (nextest), the automerge-repo interop test and the browser tests.
+#! The last line is the total: `N passed, N failed`. Exit status 0 only if everything passed.
+set -uo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+step() { printf '\n\033[1;34m== %s\033[0m\n' "$*"; }
+
+step "setup"
+tools="$(bash scripts/setup.sh --browser | tail -n 1)" || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
+export PATH="$tools:$PATH"
+
+step "format check"
+fmt_failed=0
+cargo fmt --all -- --check >/dev/null 2>&1 || { echo "cargo fmt --check: files need formatting (run cargo fmt)"; fmt_failed=1; }
+
+step "build relay and app"
+cargo build -p qiao-server || { echo "0 passed, 1 failed"; exit 1; }
+bash scripts/build-app.sh || { echo "0 passed, 1 failed"; exit 1; }
+
+passed=0; failed=$fmt_failed
+count() { # parse "N passed, N failed" from the last line of a suite's output
+  local line; line="$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1)"
+  if [ -z "$line" ]; then failed=$((failed + 1)); return; fi
+  passed=$((passed + $(echo "$line" | awk '{print $1}')))
+  failed=$((failed + $(echo "$line" | awk '{print $3}')))
+}
+log=$(mktemp -d)
+
+step "locales"
+if node -e '
+  const zh = require("./app/locales/zh-CN.json"), en = require("./app/locales/en.json");
+  const a = Object.keys(zh).sort().join(), b = Object.keys(en).sort().join();
+  if (a !== b) { console.error("zh-CN and en have different keys"); process.exit(1); }
+  console.log(Object.keys(zh).length + " keys in both languages");'; then
+  passed=$((passed + 1)); else failed=$((failed + 1)); fi
+
+step "automerge-repo interop (stock JS client through the relay)"
+(cd tests/interop && npm ci --no-audit --no-fund --loglevel=error >/dev/null) && \
+  QIAO_BIN="$root/target/debug/qiao-server" node tests/interop/run.mjs 2>&1 | tee "$log/interop"
+count "$log/interop"
+
+step "browser tests (Chromium)"
+QIAO_BIN="$root/target/debug/qiao-server" node tests/e2e/run.mjs 2>&1 | tee "$log/e2e"
+count "$log/e2e"
+
+step "Rust tests (cargo nextest)"
+cargo nextest run --workspace --no-fail-fast 2>&1 | tee "$log/nextest"
+line="$(grep -E 'Summary \[' "$log/nextest" | tail -n 1)"
+if [ -n "$line" ]; then
+  passed=$((passed + $(echo "$line" | sed -E 's/.* ([0-9]+) passed.*/\1/')))
+  f=$(echo "$line" | grep -oE '[0-9]+ failed' | awk '{print $1}'); failed=$((failed + ${f:-0}))
+else
+  failed=$((failed + 1))
+fi
+
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
