@@ -46,7 +46,7 @@ QIAO_BIN="$root/target/debug/qiao-server" node tests/e2e/run.mjs 2>&1 | tee "$lo
 count "$log/e2e"
 
 step "Rust tests (cargo nextest)"
-cargo nextest run --workspace --no-fail-fast 2>&1 | tee "$log/nextest"
+cargo nextest run --no-fail-fast 2>&1 | tee "$log/nextest"
 line="$(grep -E 'Summary \[' "$log/nextest" | tail -n 1)"
 if [ -n "$line" ]; then
   passed=$((passed + $(echo "$line" | sed -E 's/.* ([0-9]+) passed.*/\1/')))
