@@ -57,6 +57,8 @@ pub enum Denied {
     OtherDepartment,
     #[error("employees may create groups of at most {EMPLOYEE_GROUP_LIMIT} people")]
     GroupTooLarge,
+    #[error("not on your own account")]
+    OwnAccount,
 }
 
 fn same_dept(actor: &Actor, dept: Option<&DeptId>) -> bool {
@@ -105,6 +107,77 @@ pub fn system_settings(actor: &Actor) -> Result<(), Denied> {
     }
 }
 
+/// Manage (deactivate, reactivate, edit) the account of someone with role `target_role` in
+/// department `target_dept`. Super admins manage everyone but themselves (`is_self`: nobody
+/// locks themselves out); department admins manage the employees of their own department.
+pub fn manage_user(
+    actor: &Actor,
+    target_role: Role,
+    target_dept: Option<&DeptId>,
+    is_self: bool,
+) -> Result<(), Denied> {
+    if is_self {
+        return Err(Denied::OwnAccount);
+    }
+    match actor.role {
+        Role::SuperAdmin => Ok(()),
+        Role::DeptAdmin if target_role != Role::Employee => Err(Denied::Role),
+        Role::DeptAdmin if same_dept(actor, target_dept) => Ok(()),
+        Role::DeptAdmin => Err(Denied::OtherDepartment),
+        Role::Employee => Err(Denied::Role),
+    }
+}
+
+/// Read the audit log, export it, import the org chart: the super admin's, like system settings.
+pub fn administer(actor: &Actor) -> Result<(), Denied> {
+    system_settings(actor)
+}
+
+/// The modules a super admin can turn on and off (功能模块启用). An off module is hidden in the
+/// app and refused by the relay.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Module {
+    Chat,
+    Kb,
+    Tasks,
+    Announcements,
+    Files,
+    Suggestions,
+    Meetings,
+    Helpdesk,
+}
+
+impl Module {
+    pub const ALL: [Module; 8] = [
+        Module::Chat,
+        Module::Kb,
+        Module::Tasks,
+        Module::Announcements,
+        Module::Files,
+        Module::Suggestions,
+        Module::Meetings,
+        Module::Helpdesk,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Module::Chat => "chat",
+            Module::Kb => "kb",
+            Module::Tasks => "tasks",
+            Module::Announcements => "announcements",
+            Module::Files => "files",
+            Module::Suggestions => "suggestions",
+            Module::Meetings => "meetings",
+            Module::Helpdesk => "helpdesk",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Module::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,6 +212,41 @@ mod tests {
         assert!(system_settings(&sa).is_ok());
         assert_eq!(system_settings(&da), Err(Denied::Role));
         assert_eq!(system_settings(&em), Err(Denied::Role));
+    }
+
+    /// role × same/other department × target role → may manage the account?
+    #[test]
+    fn manage_user_matrix() {
+        let (sales, eng) = (DeptId("sales".into()), DeptId("eng".into()));
+        let sa = a(Role::SuperAdmin, "it");
+        let da = a(Role::DeptAdmin, "sales");
+        let em = a(Role::Employee, "sales");
+        let cases: &[(&Actor, Role, &DeptId, Result<(), Denied>)] = &[
+            (&sa, Role::Employee, &sales, Ok(())),
+            (&sa, Role::DeptAdmin, &eng, Ok(())),
+            (&sa, Role::SuperAdmin, &eng, Ok(())),
+            (&da, Role::Employee, &sales, Ok(())),
+            (&da, Role::Employee, &eng, Err(Denied::OtherDepartment)),
+            (&da, Role::DeptAdmin, &sales, Err(Denied::Role)),
+            (&da, Role::SuperAdmin, &sales, Err(Denied::Role)),
+            (&em, Role::Employee, &sales, Err(Denied::Role)),
+            (&em, Role::Employee, &eng, Err(Denied::Role)),
+        ];
+        for (actor, target, dept, want) in cases {
+            assert_eq!(manage_user(actor, *target, Some(dept), false), *want, "{actor:?} on {target:?} in {dept:?}");
+        }
+        assert_eq!(manage_user(&sa, Role::SuperAdmin, None, true), Err(Denied::OwnAccount));
+        assert_eq!(manage_user(&da, Role::Employee, None, false), Err(Denied::OtherDepartment));
+        assert!(administer(&sa).is_ok());
+        assert_eq!(administer(&da), Err(Denied::Role));
+    }
+
+    #[test]
+    fn module_names_round_trip() {
+        for m in Module::ALL {
+            assert_eq!(Module::parse(m.as_str()), Some(m));
+        }
+        assert_eq!(Module::parse("games"), None);
     }
 
     #[test]

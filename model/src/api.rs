@@ -8,10 +8,25 @@
 //! - `GET  /api/channels` → `Vec<ChannelSummary>` the caller may read
 //! - `POST /api/channels` [`CreateChannel`] → [`ChannelSummary`]
 //! - `GET  /sync` websocket: the automerge-repo protocol ([`crate::protocol`])
+//!
+//! Organisation, sessions, settings and audit (issue 3):
+//! - `GET  /api/directory` → [`Directory`] (any logged-in user; also synced as a read-only
+//!   Automerge document, [`crate::schema::directory`])
+//! - `GET  /api/sessions` → `Vec<SessionInfo>`; `POST /api/sessions/logout-others` → [`LoggedOutOthers`]
+//! - `GET  /api/modules` → [`ModuleStates`]; `PUT /api/admin/modules` [`ModuleStates`] (partial) → [`ModuleStates`]
+//! - `GET  /api/settings/client` → [`ClientSettings`]; `PUT /api/admin/settings/client` [`ClientSettings`] → [`ClientSettings`]
+//! - `POST /api/admin/users/{id}/deactivate` → [`Deactivated`]
+//! - `POST /api/admin/import/preview` CSV text or a JSON array of [`ImportRow`] → [`ImportPreview`]
+//!   (a malformed file: 400 [`ImportRejected`] with the line); `POST /api/admin/import/apply`
+//!   [`ImportApply`] → [`ImportApplied`]
+//! - `GET  /api/admin/audit?user=&action=&outcome=&from=&to=&before=&limit=` → [`AuditPage`];
+//!   `GET /api/admin/audit.csv` (same filters) → CSV; `GET /api/admin/audit/verify` → [`AuditVerify`]
 
-use crate::acl::Role;
-use crate::ids::{ChannelId, DocumentId, UserId};
+use crate::acl::{Module, Role};
+use crate::audit::Outcome;
+use crate::ids::{ChannelId, DeptId, DocumentId, UserId};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct LoginRequest {
@@ -59,4 +74,258 @@ pub struct CreateChannel {
 pub struct ApiError {
     pub code: String,
     pub message: String,
+}
+
+// --- directory (组织架构) -------------------------------------------------------------------------
+
+/// A department; `parent: None` is a top-level one. `path` is its name from the top down,
+/// joined with `/` ("Sales/East"), which is how HR files name it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Department {
+    pub id: DeptId,
+    pub name: String,
+    pub parent: Option<DeptId>,
+    pub path: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserStatus {
+    Active,
+    Deactivated,
+}
+
+impl UserStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserStatus::Active => "active",
+            UserStatus::Deactivated => "deactivated",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "active" => Some(UserStatus::Active),
+            "deactivated" => Some(UserStatus::Deactivated),
+            _ => None,
+        }
+    }
+}
+
+/// A person as everyone in the company may see them: no password hash, no sessions.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirectoryUser {
+    pub id: UserId,
+    pub username: String,
+    /// The HR system's key; `None` for accounts HR does not manage (the first admin).
+    pub employee_id: Option<String>,
+    pub name: String,
+    pub department: Option<DeptId>,
+    pub position: String,
+    pub manager: Option<UserId>,
+    pub role: Role,
+    pub status: UserStatus,
+}
+
+/// `GET /api/directory`: the department tree (as parent links) and everyone in it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Directory {
+    /// The synced, read-only Automerge copy of this directory (for offline browsing).
+    pub document: DocumentId,
+    pub departments: Vec<Department>,
+    pub users: Vec<DirectoryUser>,
+}
+
+// --- HR import --------------------------------------------------------------------------------
+
+/// One row of an HR file (CSV columns or JSON array entries). Only `employee_id` and `name` are
+/// required. `department` is a path ("Sales/East"); departments are created as needed.
+/// `role` (super_admin, dept_admin, employee) is optional: new people default to employee, and
+/// existing people keep theirs when it is absent.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportRow {
+    pub employee_id: String,
+    pub name: String,
+    #[serde(default)]
+    pub department: Option<String>,
+    #[serde(default)]
+    pub position: Option<String>,
+    #[serde(default)]
+    pub manager_employee_id: Option<String>,
+    #[serde(default)]
+    pub role: Option<String>,
+}
+
+/// A person's HR fields as compared by an import.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportRecord {
+    pub employee_id: String,
+    pub name: String,
+    /// Department path, "" for none.
+    pub department: String,
+    pub position: String,
+    pub manager_employee_id: Option<String>,
+    pub role: Role,
+    pub status: UserStatus,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportNew {
+    /// Where the row is in the file (CSV: line, the header being line 1; JSON: entry, from 1).
+    pub line: usize,
+    pub record: ImportRecord,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportChange {
+    pub line: usize,
+    pub user: UserId,
+    pub before: ImportRecord,
+    pub after: ImportRecord,
+    /// The fields that differ: name, department, position, manager_employee_id, role, status.
+    pub fields: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportDeactivate {
+    pub user: UserId,
+    pub record: ImportRecord,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportCounts {
+    pub new: usize,
+    /// People whose name, position, manager, role or status changes.
+    pub changed: usize,
+    /// People whose department changes.
+    pub moved: usize,
+    pub deactivate: usize,
+    pub unchanged: usize,
+    pub departments_new: usize,
+}
+
+/// `POST /api/admin/import/preview`: what applying the file would do. Nothing has changed yet.
+/// A person whose department and other fields both change is in `moved` and in `changed`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportPreview {
+    /// Send it back to `POST /api/admin/import/apply`. It is the file's SHA-256.
+    pub token: String,
+    pub counts: ImportCounts,
+    pub new: Vec<ImportNew>,
+    pub changed: Vec<ImportChange>,
+    pub moved: Vec<ImportChange>,
+    /// HR-managed people (with an employee id) who are not in the file.
+    pub deactivate: Vec<ImportDeactivate>,
+    /// Department paths that will be created.
+    pub departments_new: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ImportApply {
+    pub token: String,
+}
+
+/// A new account's first password, shown once to the admin who ran the import (to hand out);
+/// the relay keeps only its argon2 hash.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InitialPassword {
+    pub employee_id: String,
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ImportApplied {
+    pub counts: ImportCounts,
+    pub initial_passwords: Vec<InitialPassword>,
+}
+
+/// A refused HR file: an [`ApiError`] plus the line (CSV) or entry (JSON) at fault; 0 when the
+/// problem is the file as a whole.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportRejected {
+    pub code: String,
+    pub message: String,
+    pub line: usize,
+}
+
+// --- users and sessions -----------------------------------------------------------------------
+
+/// `POST /api/admin/users/{id}/deactivate`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deactivated {
+    pub user: UserId,
+    pub sessions_revoked: u64,
+}
+
+/// One of the caller's live sessions (`GET /api/sessions`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub id: i64,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+    /// The session this request came with.
+    pub current: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoggedOutOthers {
+    pub revoked: u64,
+}
+
+// --- modules and settings ---------------------------------------------------------------------
+
+/// Which modules are on; a `PUT` may name only the ones it changes.
+pub type ModuleStates = BTreeMap<Module, bool>;
+
+/// Settings the app needs (`GET /api/settings/client`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientSettings {
+    /// Days without contact with the relay after which the app wipes its local copy
+    /// (IndexedDB); `None`: never.
+    pub offline_cache_expiry_days: Option<u32>,
+}
+
+// --- audit log --------------------------------------------------------------------------------
+
+/// One audit row. `before`/`after` are JSON texts of the changed object, when there is one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    /// Unix milliseconds.
+    pub at: i64,
+    pub user: Option<UserId>,
+    pub username: Option<String>,
+    pub ip: Option<String>,
+    /// An [`crate::audit::Event`] code.
+    pub action: String,
+    pub outcome: Outcome,
+    pub target: String,
+    pub detail: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// `GET /api/admin/audit`: newest first; pass `before=<next_before>` for the next page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    pub next_before: Option<i64>,
+}
+
+/// `GET /api/admin/audit/verify`: whether the hash chain is intact.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditVerify {
+    pub ok: bool,
+    pub rows: u64,
+    /// The newest row and its hash: keep them elsewhere (a ticket, a printout) to detect later
+    /// truncation of the log's tail, which a chain alone cannot.
+    pub head_id: Option<i64>,
+    pub head_hash: String,
+    /// The first row that does not check out.
+    pub first_bad: Option<i64>,
+    pub problem: Option<String>,
 }

@@ -6,11 +6,17 @@
 //! - [`schema`]: how each kind of document is laid out in Automerge.
 //! - [`acl`]: roles and the permission matrix as pure functions.
 //! - [`api`]: REST request/response bodies and the wire error type.
+//! - [`audit`]: audit event codes, grouped by domain.
+//! - [`markdown`]: message markdown rendered to HTML that cannot run script.
 //! - [`actor`]: how an Automerge actor id is bound to a user and a device.
 
 pub mod acl;
 pub mod actor;
 pub mod api;
+pub mod audit;
 pub mod ids;
+pub mod markdown;
+pub mod presence;
 pub mod protocol;
 pub mod schema;
+pub mod search;

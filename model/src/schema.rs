@@ -5,6 +5,7 @@
 //! change, so their root objects are one and the same and nothing written to them is lost.
 
 pub mod chat;
+pub mod directory;
 
 use automerge::transaction::CommitOptions;
 use automerge::{ActorId, AutoCommit};

@@ -1,3 +1,9 @@
 //! Write paths: validate → persist → audit, one `do_*` function per action.
 
 pub mod channels;
+pub mod directory;
+pub mod import;
+pub mod modules;
+pub mod sessions;
+pub mod settings;
+pub mod users;

@@ -5,15 +5,22 @@
 //! keeps only its SHA-256, so a leaked database does not leak live sessions. A request presents
 //! the token in the cookie or an `Authorization: Bearer` header — never in a URL, where it would
 //! end up in logs and history.
+//!
+//! Role-gated handlers take [`SuperAdmin`] or [`DeptAdmin`] instead of [`AuthUser`]: the
+//! extractor refuses anyone else with 403 and a clear message, and records the refusal in the
+//! audit log (`admin.access`) before the handler could have done anything.
 
 use crate::AppState;
 use crate::error::AppError;
-use crate::store::UserRow;
+use crate::store::{AuditRecord, UserRow};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
+use qiao_model::acl::{Actor, Role};
+use qiao_model::audit::Event;
+use qiao_model::ids::UserId;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -71,6 +78,18 @@ pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
 pub struct AuthUser {
     pub user: UserRow,
     pub session_id: i64,
+    /// The client's address ("" without connect info), for the audit log.
+    pub ip: String,
+}
+
+impl AuthUser {
+    pub fn id(&self) -> UserId {
+        self.user.me.id
+    }
+    /// Who is acting, as the permission rules ([`qiao_model::acl`]) see them.
+    pub fn actor(&self) -> Actor {
+        Actor { role: self.user.me.role, dept: self.user.dept.clone() }
+    }
 }
 
 impl FromRequestParts<AppState> for AuthUser {
@@ -83,7 +102,70 @@ impl FromRequestParts<AppState> for AuthUser {
         }
         let (user, session_id) =
             state.store.session_user(&token_hash(&token)).await?.ok_or(AppError::Unauthenticated)?;
-        Ok(AuthUser { user, session_id })
+        Ok(AuthUser { user, session_id, ip: crate::client_ip(&parts.extensions) })
+    }
+}
+
+/// A logged-in super admin (超级管理员).
+#[derive(Clone, Debug)]
+pub struct SuperAdmin(pub AuthUser);
+
+/// A logged-in department admin (部门管理员) or super admin. Which people and things a department
+/// admin may touch is decided per action by [`qiao_model::acl`] (their own department).
+#[derive(Clone, Debug)]
+pub struct DeptAdmin(pub AuthUser);
+
+impl std::ops::Deref for SuperAdmin {
+    type Target = AuthUser;
+    fn deref(&self) -> &AuthUser {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for DeptAdmin {
+    type Target = AuthUser;
+    fn deref(&self) -> &AuthUser {
+        &self.0
+    }
+}
+
+/// Refuse `who` an endpoint that needs `needed`: one audit row, then 403.
+async fn refuse_role(state: &AppState, parts: &Parts, who: &AuthUser, needed: &str) -> AppError {
+    let target = format!("{} {}", parts.method, parts.uri.path());
+    let rec = AuditRecord::refused(Event::AdminAccess)
+        .by(who.id())
+        .ip(&who.ip)
+        .target(target)
+        .detail(format!("needs {needed}, has {}", who.user.me.role.as_str()));
+    if let Err(e) = state.store.audit_record(&rec).await {
+        return e;
+    }
+    AppError::Forbidden(format!("only a {needed} may do this"))
+}
+
+impl FromRequestParts<AppState> for SuperAdmin {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let who = AuthUser::from_request_parts(parts, state).await?;
+        if who.user.me.role != Role::SuperAdmin {
+            return Err(refuse_role(state, parts, &who, "super admin (超级管理员)").await);
+        }
+        Ok(SuperAdmin(who))
+    }
+}
+
+impl FromRequestParts<AppState> for DeptAdmin {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let who = AuthUser::from_request_parts(parts, state).await?;
+        match who.user.me.role {
+            Role::SuperAdmin | Role::DeptAdmin => Ok(DeptAdmin(who)),
+            Role::Employee => {
+                Err(refuse_role(state, parts, &who, "department admin (部门管理员) or super admin").await)
+            }
+        }
     }
 }
 

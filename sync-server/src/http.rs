@@ -1,7 +1,14 @@
 //! The HTTP API and the static app. Each resource module exposes `router()`.
 
+pub mod admin_users;
+pub mod audit;
 pub mod auth;
 pub mod channels;
+pub mod directory;
+pub mod import;
+pub mod modules;
+pub mod sessions;
+pub mod settings;
 
 use crate::AppState;
 use crate::error::AppError;
@@ -15,6 +22,13 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(auth::router())
         .merge(channels::router())
+        .merge(directory::router())
+        .merge(sessions::router())
+        .merge(modules::router())
+        .merge(settings::router())
+        .merge(admin_users::router())
+        .merge(import::router())
+        .merge(audit::router())
         .route("/api/health", axum::routing::get(|| async { "ok" }))
 }
 

@@ -39,14 +39,18 @@ impl AppState {
         let mut peer = [0u8; 8];
         rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut peer);
         let server_peer = qiao_model::ids::PeerId(format!("qiao-relay-{}", hex::encode(peer)));
-        Ok(Self {
+        let state = Self {
             registry: Arc::new(sync::registry::Registry::new(store.clone(), server_peer)),
             store,
             config: Arc::new(config),
             connections: Arc::default(),
             login_throttle: Arc::default(),
             dummy_hash: auth::hash_password("qiao-dummy-password")?,
-        })
+        };
+        // The directory document follows the tables, including accounts added from the command
+        // line since the last start.
+        actions::directory::publish(&state).await?;
+        Ok(state)
     }
 }
 

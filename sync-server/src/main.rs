@@ -75,6 +75,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 println!("First start: created the super admin.");
                 println!("  username: {}", first.username);
                 println!("  password: {}   (shown once; change it after logging in)", first.password);
+                qiao_server::actions::directory::publish(&state).await?;
             }
             let listener = tokio::net::TcpListener::bind(addr).await?;
             let local = listener.local_addr()?;

@@ -7,11 +7,23 @@
 //!
 //! It is a concrete type over sqlx's SQLite pool for now; the queries are plain SQL so that a
 //! PostgreSQL backend can sit behind the same methods when a deployment needs it.
+//!
+//! Areas with more than a handful of queries live in submodules: [`audit`] (the hash-chained
+//! log), [`directory`] (departments and HR fields), [`sessions`], [`settings`] (module toggles
+//! and system settings). Write paths that must be atomic with their audit row take a [`Tx`]
+//! from [`Store::begin`].
+
+pub mod audit;
+pub mod directory;
+pub mod sessions;
+pub mod settings;
+
+pub use audit::{AuditFilter, AuditRecord, audit_tx};
 
 use crate::error::AppError;
 use qiao_model::acl::Role;
 use qiao_model::api::{ChannelSummary, Me};
-use qiao_model::ids::{ChannelId, DocumentId, UserId};
+use qiao_model::ids::{ChannelId, DeptId, DocumentId, UserId};
 use qiao_model::schema::chat;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
@@ -27,18 +39,31 @@ pub struct Store {
     pool: SqlitePool,
 }
 
+/// A write transaction. It starts with `BEGIN IMMEDIATE`: it holds SQLite's write lock from the
+/// start, so a read inside it (the audit chain's last hash, a row's state before an update) can
+/// never be overtaken by another writer, and it never fails midway with a stale snapshot.
+pub type Tx = sqlx::Transaction<'static, sqlx::Sqlite>;
+
 /// A user as the relay sees them.
 #[derive(Clone, Debug)]
 pub struct UserRow {
     pub me: Me,
     pub password_hash: String,
     pub active: bool,
+    /// The user's department (`users.dept_id`), which decides what a department admin manages.
+    pub dept: Option<DeptId>,
 }
 
 /// What a document is, which decides who may open it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DocKind {
-    ChatSegment { channel: ChannelId, segment: u32 },
+    ChatSegment {
+        channel: ChannelId,
+        segment: u32,
+    },
+    /// The company directory ([`qiao_model::schema::directory`]): everyone reads, only the relay
+    /// writes (through `Registry::server_change`).
+    Directory,
 }
 
 /// What a user may do with a document.
@@ -64,6 +89,7 @@ fn user_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<UserRow, AppError> {
         },
         password_hash: r.get("password_hash"),
         active: r.get::<String, _>("status") == "active",
+        dept: r.get::<Option<String>, _>("dept_id").map(DeptId),
     })
 }
 
@@ -82,11 +108,19 @@ impl Store {
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;
         sqlx::migrate!("./migrations").run(&pool).await.map_err(|e| AppError::Internal(e.to_string()))?;
-        Ok(Self { pool })
+        let store = Self { pool };
+        store.register_directory_document().await?;
+        store.seal_audit_chain().await?;
+        Ok(store)
     }
 
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+
+    /// A write transaction holding the write lock (see [`Tx`]).
+    pub async fn begin(&self) -> Result<Tx, AppError> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }
 
     // --- users ---------------------------------------------------------------------------------
@@ -186,7 +220,7 @@ impl Store {
         private: bool,
         creator: UserId,
     ) -> Result<ChannelSummary, AppError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         sqlx::query("INSERT INTO channels (id, name, private, created_by, created_at) VALUES (?, ?, ?, ?, ?)")
             .bind(id.as_str())
             .bind(name)
@@ -263,19 +297,23 @@ impl Store {
                 channel: ChannelId(r.get("channel_id")),
                 segment: r.get::<i64, _>("segment") as u32,
             }),
+            "directory" => Some(DocKind::Directory),
             _ => None,
         })
     }
 
     /// What `user` may do with `doc`. Unknown documents and documents the user may not read
-    /// answer the same, so a guessed id reveals nothing.
+    /// answer the same, so a guessed id reveals nothing. Chat segments are unavailable to
+    /// everyone while the chat module is off; the directory is readable by every active user
+    /// and writable by no one over sync.
     pub async fn access(&self, user: UserId, doc: DocumentId) -> Result<(Access, Option<DocKind>), AppError> {
         let Some(kind) = self.doc_kind(doc).await? else { return Ok((Access::None, None)) };
         let access = match &kind {
             DocKind::ChatSegment { channel, .. } => {
                 let row = sqlx::query(
                     "SELECT c.private, c.archived,
-                       EXISTS (SELECT 1 FROM channel_members m WHERE m.channel_id = c.id AND m.user_id = ?) AS member
+                       EXISTS (SELECT 1 FROM channel_members m WHERE m.channel_id = c.id AND m.user_id = ?) AS member,
+                       COALESCE((SELECT enabled FROM modules WHERE name = 'chat'), 1) AS chat_on
                      FROM channels c WHERE c.id = ?",
                 )
                 .bind(user.0)
@@ -288,13 +326,21 @@ impl Store {
                         let private: bool = r.get("private");
                         let member: bool = r.get("member");
                         let archived: bool = r.get("archived");
-                        match (private && !member, archived) {
+                        let chat_on: bool = r.get("chat_on");
+                        match ((private && !member) || !chat_on, archived) {
                             (true, _) => Access::None,
                             (false, true) => Access::Read,
                             (false, false) => Access::Write,
                         }
                     }
                 }
+            }
+            DocKind::Directory => {
+                let active: Option<String> = sqlx::query_scalar("SELECT status FROM users WHERE id = ?")
+                    .bind(user.0)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                if active.as_deref() == Some("active") { Access::Read } else { Access::None }
             }
         };
         Ok((access, Some(kind)))
@@ -312,7 +358,7 @@ impl Store {
     /// Append changes and move the channel's head segment forward, in one transaction that has
     /// committed when this returns.
     pub async fn append_changes(&self, doc: DocumentId, kind: &DocKind, changes: &[Vec<u8>]) -> Result<i64, AppError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let id = doc.to_string();
         let mut seq: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM doc_chunks WHERE doc_id = ?")
             .bind(&id)
@@ -337,6 +383,7 @@ impl Store {
                     .await?;
                 register_segments(&mut tx, channel, *segment + 1..=*segment + SEGMENTS_AHEAD).await?;
             }
+            DocKind::Directory => {}
         }
         tx.commit().await?;
         Ok(seq)
@@ -344,7 +391,7 @@ impl Store {
 
     /// Replace every chunk up to `upto_seq` with one snapshot.
     pub async fn compact(&self, doc: DocumentId, snapshot: &[u8], upto_seq: i64) -> Result<(), AppError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let id = doc.to_string();
         sqlx::query("DELETE FROM doc_chunks WHERE doc_id = ? AND seq <= ?")
             .bind(&id)
@@ -363,6 +410,9 @@ impl Store {
 
     // --- audit ---------------------------------------------------------------------------------
 
+    /// Append one row to the audit log in a transaction of its own (for events that change
+    /// nothing else: refusals, logins). Actions that change state write theirs with [`audit_tx`]
+    /// inside their own transaction.
     pub async fn audit(
         &self,
         user: Option<UserId>,
@@ -371,15 +421,30 @@ impl Store {
         refused: bool,
         detail: &str,
     ) -> Result<(), AppError> {
-        sqlx::query("INSERT INTO audit_log (at, user_id, ip, action, outcome, detail) VALUES (?, ?, ?, ?, ?, ?)")
-            .bind(now_ms())
-            .bind(user.map(|u| u.0))
-            .bind(ip)
-            .bind(action)
-            .bind(if refused { "refused" } else { "ok" })
-            .bind(detail)
-            .execute(&self.pool)
-            .await?;
+        let mut tx = self.begin().await?;
+        audit::insert(
+            &mut tx,
+            &audit::RowFields {
+                user,
+                ip,
+                action,
+                outcome: if refused { "refused" } else { "ok" },
+                target: "",
+                detail,
+                before: None,
+                after: None,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// [`Store::audit`] for a typed [`AuditRecord`].
+    pub async fn audit_record(&self, rec: &AuditRecord<'_>) -> Result<(), AppError> {
+        let mut tx = self.begin().await?;
+        audit_tx(&mut tx, rec).await?;
+        tx.commit().await?;
         Ok(())
     }
 }

@@ -61,6 +61,9 @@ async fn frames_sent_after_logout_are_not_applied() {
     assert!(!automerge::sync::Message::decode(data).expect("valid").changes.is_empty(), "it carries the change");
     let _ = a.send(&frame).await;
     a.expect_refusal().await.assert_says("session ended");
+    // The close frame can overtake the relay's handling of our frame: wait until the connection
+    // is gone on the relay's side, i.e. its reader has finished, before looking.
+    relay.wait_connections(0).await;
 
     let mut b = relay.connect(&bob).await;
     let mut doc_b = chat_doc(&general, &bob);

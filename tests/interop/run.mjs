@@ -51,11 +51,11 @@ const USERS = {
   bob: { password: "bobpassword1", name: "Bob" },
 };
 // qiao_model::schema::chat::genesis(&ChannelId("cinterop0123"), 0): the hash of its one change,
-// computed by the Rust model (rustc against the workspace's qiao_model). If the model's genesis
+// computed by the Rust model (`cargo run -p qiao-model --example genesis_hash`). If the genesis
 // changes, update this constant: JS and Rust replicas must keep producing the same change.
 const RUST_GENESIS_HASH = {
   channel: "cinterop0123",
-  hash: "11286b86d703f3473c2d62493041daad7b0b7cab5d256734c6db284529689a16",
+  hash: "7bf6c3c9240f827d5041ab46441dcffc9128b8d52e9080fdc2518ad6739931df",
 };
 
 // ---------------------------------------------------------------- small helpers
@@ -204,6 +204,8 @@ function genesis(channel, segment) {
     d.channel = new A.ImmutableString(channel);
     d.segment = segment;
     d.messages = [];
+    d.reactions = {};
+    d.pins = {};
   });
 }
 
@@ -215,6 +217,7 @@ function appendMessage(d, { id, author, authorName, ts, text }) {
     author_name: new A.ImmutableString(authorName),
     ts,
     text, // a JS string becomes an Automerge Text object
+    history: [],
   });
 }
 

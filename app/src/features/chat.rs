@@ -5,5 +5,6 @@ pub mod channel_dialog;
 pub mod channel_view;
 pub mod composer;
 pub mod message_list;
+pub mod search_panel;
 pub mod shell;
 pub mod sidebar;

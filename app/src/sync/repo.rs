@@ -75,6 +75,9 @@ struct Inner {
     attempt: u32,
     stopped: bool,
     reconnect_timer: Option<i32>,
+    /// Ephemeral messages sent by this tab (automerge-repo numbers them per session).
+    ephemeral_count: u64,
+    session_id: String,
 }
 
 /// The repository handle; cheap to clone, lives for the page.
@@ -84,6 +87,8 @@ pub struct Repo {
     pub status: RwSignal<ConnStatus>,
     /// Bumped when the relay ends the session (logged out elsewhere, revoked).
     pub session_ended: RwSignal<bool>,
+    /// The latest ephemeral message from another peer: (document, payload).
+    pub ephemeral: RwSignal<Option<(DocumentId, Vec<u8>)>>,
 }
 
 fn acked_key(id: &DocumentId) -> String {
@@ -123,9 +128,12 @@ impl Repo {
                 attempt: 0,
                 stopped: false,
                 reconnect_timer: None,
+                ephemeral_count: 0,
+                session_id: storage::random_hex::<8>(),
             })),
             status: RwSignal::new(ConnStatus::Connecting),
             session_ended: RwSignal::new(false),
+            ephemeral: RwSignal::new(None),
         };
         let r = repo.clone();
         idb::on_foreign_chunk(move |doc, key| {
@@ -210,6 +218,11 @@ impl Repo {
     pub fn read_untracked<R>(&self, id: DocumentId, f: impl FnOnce(&AutoCommit) -> R) -> Option<R> {
         let inner = self.inner.borrow();
         inner.docs.get(&id).map(|e| f(&e.doc))
+    }
+
+    /// Every open document with its version (untracked), for indexes kept beside the documents.
+    pub fn open_docs(&self) -> Vec<(DocumentId, u64)> {
+        self.inner.borrow().docs.iter().map(|(id, e)| (*id, e.version.get_untracked())).collect()
     }
 
     pub fn pending(&self, id: DocumentId) -> Option<RwSignal<usize>> {
@@ -443,6 +456,7 @@ impl Repo {
                 }
             }
             Message::Sync { document_id, data, .. } => self.on_sync(document_id, &data),
+            Message::Ephemeral { document_id, data, .. } => self.ephemeral.set(Some((document_id, data))),
             Message::Error { message } => {
                 leptos::logging::warn!("relay error: {message}");
                 if message.contains("session") {
@@ -481,6 +495,26 @@ impl Repo {
         }
         self.recount_pending(id);
         self.sync_doc(id);
+    }
+
+    /// Send a signal to the other peers of a document (typing, presence); dropped when offline.
+    pub fn send_ephemeral(&self, id: DocumentId, data: Vec<u8>) {
+        let msg = {
+            let mut inner = self.inner.borrow_mut();
+            if !inner.joined {
+                return;
+            }
+            inner.ephemeral_count += 1;
+            Message::Ephemeral {
+                sender_id: inner.peer_id.clone(),
+                target_id: inner.server_peer.clone().unwrap_or(PeerId(String::new())),
+                count: inner.ephemeral_count,
+                session_id: inner.session_id.clone(),
+                document_id: id,
+                data,
+            }
+        };
+        self.send(&msg);
     }
 
     /// Send the relay whatever sync message `id` is due, if connected.

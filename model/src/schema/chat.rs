@@ -10,17 +10,32 @@
 //!
 //! ```text
 //! ROOT { kind: "chat-segment", channel: str, segment: int,
-//!        messages: [ { id: str, author: int, author_name: str, ts: int (ms), text: Text } ] }
+//!        messages:  [ { id, author: int, author_name, ts: int (ms), text: Text,
+//!                       reply_to?: str, edited_at?: int, deleted?: bool,
+//!                       history: [ { ts: int, text: str } ] } ],
+//!        reactions: { "<message id>|<emoji>|<user id>": true },
+//!        pins:      { "<message id>": <user id who pinned> } }
 //! ```
+//!
+//! The layout is chosen so that *who may change what* can be read off each operation
+//! ([`validate`]): a message and everything inside it is created by its author's actor, and the
+//! shared maps are keyed so that a key names the user it belongs to. The relay runs [`validate`]
+//! on every incoming change; the app uses the same rules to decide which buttons to show.
 
+use crate::actor::{self, GENESIS_ACTOR};
 use crate::ids::{ChannelId, DocumentId, UserId};
+use automerge::legacy::{Key, ObjectId, OpId, OpType};
 use automerge::transaction::{CommitOptions, Transactable};
-use automerge::{AutoCommit, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
+use automerge::{ActorId, AutoCommit, ExpandedChange, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
 
 /// Messages per segment before writers move on to the next one.
 pub const SEGMENT_CAPACITY: usize = 200;
 /// Longest message body accepted, in characters.
 pub const MAX_MESSAGE_CHARS: usize = 10_000;
+/// The quick reactions offered in the UI (any single emoji is accepted).
+pub const QUICK_REACTIONS: [&str; 6] = ["👍", "❤️", "😄", "🎉", "👀", "✅"];
 
 /// The document id of segment `segment` of `channel`.
 pub fn segment_id(channel: &ChannelId, segment: u32) -> DocumentId {
@@ -34,6 +49,8 @@ pub fn genesis(channel: &ChannelId, segment: u32) -> AutoCommit {
         doc.put(ROOT, "channel", channel.as_str()).expect("put on root");
         doc.put(ROOT, "segment", segment as i64).expect("put on root");
         doc.put_object(ROOT, "messages", ObjType::List).expect("put on root");
+        doc.put_object(ROOT, "reactions", ObjType::Map).expect("put on root");
+        doc.put_object(ROOT, "pins", ObjType::Map).expect("put on root");
     })
 }
 
@@ -45,6 +62,34 @@ pub struct ChatMessage {
     pub author_name: String,
     pub ts: i64,
     pub text: String,
+    pub reply_to: Option<String>,
+    pub edited_at: Option<i64>,
+    pub deleted: bool,
+    /// Earlier versions, oldest first: (when it was replaced, the text it had).
+    pub history: Vec<(i64, String)>,
+    /// Emoji → the users who reacted with it, in a stable order.
+    pub reactions: BTreeMap<String, BTreeSet<UserId>>,
+    /// Who pinned it, if pinned.
+    pub pinned_by: Option<UserId>,
+}
+
+impl ChatMessage {
+    /// A new message to append.
+    pub fn new(id: String, author: UserId, author_name: String, ts: i64, text: String) -> Self {
+        Self {
+            id,
+            author,
+            author_name,
+            ts,
+            text,
+            reply_to: None,
+            edited_at: None,
+            deleted: false,
+            history: Vec::new(),
+            reactions: BTreeMap::new(),
+            pinned_by: None,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -55,11 +100,15 @@ pub enum ChatError {
     Empty,
     #[error("message is longer than {MAX_MESSAGE_CHARS} characters")]
     TooLong,
+    #[error("no such message")]
+    NoSuchMessage,
+    #[error("not a reaction")]
+    BadReaction,
 }
 
-fn messages_obj(doc: &impl ReadDoc) -> Option<ObjId> {
-    match doc.get(ROOT, "messages").ok()?? {
-        (Value::Object(ObjType::List), id) => Some(id),
+fn obj(doc: &impl ReadDoc, key: &str, ty: ObjType) -> Option<ObjId> {
+    match doc.get(ROOT, key).ok()?? {
+        (Value::Object(t), id) if t == ty => Some(id),
         _ => None,
     }
 }
@@ -87,15 +136,34 @@ fn int_of(doc: &impl ReadDoc, obj: &ObjId, key: &str) -> Option<i64> {
     }
 }
 
+fn bool_of(doc: &impl ReadDoc, obj: &ObjId, key: &str) -> bool {
+    matches!(doc.get(obj, key), Ok(Some((Value::Scalar(s), _))) if matches!(s.as_ref(), ScalarValue::Boolean(true)))
+}
+
+/// The channel a segment belongs to.
+pub fn channel_of(doc: &impl ReadDoc) -> Option<ChannelId> {
+    match doc.get(ROOT, "channel").ok()?? {
+        (Value::Scalar(s), _) => match s.as_ref() {
+            ScalarValue::Str(s) => Some(ChannelId(s.to_string())),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// Number of messages in a segment (0 for a document that is not one yet).
 pub fn message_count(doc: &impl ReadDoc) -> usize {
-    messages_obj(doc).map(|m| doc.length(&m)).unwrap_or(0)
+    obj(doc, "messages", ObjType::List).map(|m| doc.length(&m)).unwrap_or(0)
+}
+
+fn reaction_key(message: &str, emoji: &str, user: UserId) -> String {
+    format!("{message}|{emoji}|{user}")
 }
 
 /// All messages of a segment in document order. Entries that do not parse (written by a newer or
 /// hostile client) are skipped rather than failing the whole segment.
 pub fn messages(doc: &impl ReadDoc) -> Vec<ChatMessage> {
-    let Some(list) = messages_obj(doc) else { return Vec::new() };
+    let Some(list) = obj(doc, "messages", ObjType::List) else { return Vec::new() };
     let len = doc.length(&list);
     let mut out = Vec::with_capacity(len);
     for i in 0..len {
@@ -105,27 +173,71 @@ pub fn messages(doc: &impl ReadDoc) -> Vec<ChatMessage> {
         else {
             continue;
         };
+        let mut history = Vec::new();
+        if let Ok(Some((Value::Object(ObjType::List), h))) = doc.get(&m, "history") {
+            for j in 0..doc.length(&h) {
+                if let Ok(Some((Value::Object(ObjType::Map), e))) = doc.get(&h, j)
+                    && let (Some(ts), Some(t)) = (int_of(doc, &e, "ts"), str_of(doc, &e, "text"))
+                {
+                    history.push((ts, t));
+                }
+            }
+        }
         out.push(ChatMessage {
+            author_name: str_of(doc, &m, "author_name").unwrap_or_default(),
+            reply_to: str_of(doc, &m, "reply_to"),
+            edited_at: int_of(doc, &m, "edited_at"),
+            deleted: bool_of(doc, &m, "deleted"),
+            history,
+            reactions: BTreeMap::new(),
+            pinned_by: None,
             id,
             author: UserId(author),
-            author_name: str_of(doc, &m, "author_name").unwrap_or_default(),
             ts,
             text,
         });
     }
+    // Reactions and pins live in their own maps; attach them by message id.
+    let index: BTreeMap<String, usize> = out.iter().enumerate().map(|(i, m)| (m.id.clone(), i)).collect();
+    if let Some(r) = obj(doc, "reactions", ObjType::Map) {
+        for key in doc.keys(&r) {
+            let mut parts = key.splitn(3, '|');
+            let (Some(msg), Some(emoji), Some(user)) = (parts.next(), parts.next(), parts.next()) else { continue };
+            let (Some(&i), Ok(user)) = (index.get(msg), user.parse::<i64>()) else { continue };
+            if bool_of(doc, &r, &key) {
+                out[i].reactions.entry(emoji.to_string()).or_default().insert(UserId(user));
+            }
+        }
+    }
+    if let Some(p) = obj(doc, "pins", ObjType::Map) {
+        for key in doc.keys(&p) {
+            if let (Some(&i), Some(by)) = (index.get(&key), int_of(doc, &p, &key)) {
+                out[i].pinned_by = Some(UserId(by));
+            }
+        }
+    }
     out
 }
 
-/// Append a message as one change. `doc` must carry the author's actor id.
-pub fn append(doc: &mut AutoCommit, msg: &ChatMessage) -> Result<(), ChatError> {
-    let text = msg.text.trim_end();
+fn check_text(text: &str) -> Result<&str, ChatError> {
+    let text = text.trim_end();
     if text.trim().is_empty() {
         return Err(ChatError::Empty);
     }
     if text.chars().count() > MAX_MESSAGE_CHARS {
         return Err(ChatError::TooLong);
     }
-    let list = messages_obj(doc).ok_or(ChatError::NotASegment)?;
+    Ok(text)
+}
+
+fn commit(doc: &mut AutoCommit, ts_ms: i64) {
+    doc.commit_with(CommitOptions::default().with_time(ts_ms / 1000));
+}
+
+/// Append a message as one change. `doc` must carry the author's actor id.
+pub fn append(doc: &mut AutoCommit, msg: &ChatMessage) -> Result<(), ChatError> {
+    let text = check_text(&msg.text)?;
+    let list = obj(doc, "messages", ObjType::List).ok_or(ChatError::NotASegment)?;
     let at = doc.length(&list);
     let m = doc.insert_object(&list, at, ObjType::Map).map_err(|_| ChatError::NotASegment)?;
     let put = |doc: &mut AutoCommit, k: &str, v: ScalarValue| doc.put(&m, k, v).map_err(|_| ChatError::NotASegment);
@@ -133,9 +245,207 @@ pub fn append(doc: &mut AutoCommit, msg: &ChatMessage) -> Result<(), ChatError> 
     put(doc, "author", ScalarValue::Int(msg.author.0))?;
     put(doc, "author_name", msg.author_name.as_str().into())?;
     put(doc, "ts", ScalarValue::Int(msg.ts))?;
+    if let Some(r) = &msg.reply_to {
+        put(doc, "reply_to", r.as_str().into())?;
+    }
     let t = doc.put_object(&m, "text", ObjType::Text).map_err(|_| ChatError::NotASegment)?;
     doc.splice_text(&t, 0, 0, text).map_err(|_| ChatError::NotASegment)?;
-    doc.commit_with(CommitOptions::default().with_time(msg.ts / 1000));
+    doc.put_object(&m, "history", ObjType::List).map_err(|_| ChatError::NotASegment)?;
+    commit(doc, msg.ts);
+    Ok(())
+}
+
+fn find_message(doc: &AutoCommit, id: &str) -> Option<ObjId> {
+    let list = obj(doc, "messages", ObjType::List)?;
+    (0..doc.length(&list)).rev().find_map(|i| match doc.get(&list, i) {
+        Ok(Some((Value::Object(ObjType::Map), m))) if str_of(doc, &m, "id").as_deref() == Some(id) => Some(m),
+        _ => None,
+    })
+}
+
+/// Replace a message's text, keeping the old text in its history. Only the text characters that
+/// changed are touched, so an edit merges with a concurrent edit of another part of the text.
+pub fn edit(doc: &mut AutoCommit, id: &str, new_text: &str, now_ms: i64) -> Result<(), ChatError> {
+    let new_text = check_text(new_text)?;
+    let m = find_message(doc, id).ok_or(ChatError::NoSuchMessage)?;
+    let Ok(Some((Value::Object(ObjType::Text), t))) = doc.get(&m, "text") else { return Err(ChatError::NoSuchMessage) };
+    let old = doc.text(&t).map_err(|_| ChatError::NoSuchMessage)?;
+    if old == new_text {
+        return Ok(());
+    }
+    let history = match doc.get(&m, "history") {
+        Ok(Some((Value::Object(ObjType::List), h))) => h,
+        _ => doc.put_object(&m, "history", ObjType::List).map_err(|_| ChatError::NoSuchMessage)?,
+    };
+    let at = doc.length(&history);
+    let entry = doc.insert_object(&history, at, ObjType::Map).map_err(|_| ChatError::NoSuchMessage)?;
+    doc.put(&entry, "ts", ScalarValue::Int(now_ms)).map_err(|_| ChatError::NoSuchMessage)?;
+    doc.put(&entry, "text", old.as_str()).map_err(|_| ChatError::NoSuchMessage)?;
+    doc.update_text(&t, new_text).map_err(|_| ChatError::NoSuchMessage)?;
+    doc.put(&m, "edited_at", ScalarValue::Int(now_ms)).map_err(|_| ChatError::NoSuchMessage)?;
+    commit(doc, now_ms);
+    Ok(())
+}
+
+/// Mark a message deleted (its text stays in history for the audit, the UI hides it).
+pub fn delete(doc: &mut AutoCommit, id: &str, now_ms: i64) -> Result<(), ChatError> {
+    let m = find_message(doc, id).ok_or(ChatError::NoSuchMessage)?;
+    doc.put(&m, "deleted", true).map_err(|_| ChatError::NoSuchMessage)?;
+    commit(doc, now_ms);
+    Ok(())
+}
+
+/// Add or remove `user`'s reaction `emoji` to message `id`.
+pub fn react(
+    doc: &mut AutoCommit,
+    id: &str,
+    emoji: &str,
+    user: UserId,
+    on: bool,
+    now_ms: i64,
+) -> Result<(), ChatError> {
+    if emoji.is_empty() || emoji.contains('|') || emoji.chars().count() > 8 {
+        return Err(ChatError::BadReaction);
+    }
+    let r = obj(doc, "reactions", ObjType::Map).ok_or(ChatError::NotASegment)?;
+    let key = reaction_key(id, emoji, user);
+    let res = if on { doc.put(&r, key, true) } else { doc.delete(&r, key) };
+    res.map_err(|_| ChatError::NotASegment)?;
+    commit(doc, now_ms);
+    Ok(())
+}
+
+/// Pin (or unpin) message `id`.
+pub fn pin(doc: &mut AutoCommit, id: &str, by: UserId, on: bool, now_ms: i64) -> Result<(), ChatError> {
+    let p = obj(doc, "pins", ObjType::Map).ok_or(ChatError::NotASegment)?;
+    let res = if on { doc.put(&p, id, ScalarValue::Int(by.0)) } else { doc.delete(&p, id) };
+    res.map_err(|_| ChatError::NotASegment)?;
+    commit(doc, now_ms);
+    Ok(())
+}
+
+// --- who may change what -------------------------------------------------------------------
+
+/// What an author may do beyond their own messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Powers {
+    /// May delete others' messages (channel moderation: admins).
+    pub moderate: bool,
+}
+
+/// Why a change to a segment was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Violation {
+    #[error("the segment's fixed fields cannot be changed")]
+    Root,
+    #[error("another person's message cannot be edited")]
+    OthersMessage,
+    #[error("another person's message can only be deleted by an admin")]
+    DeleteOthers,
+    #[error("a reaction can only be set by the person it names")]
+    OthersReaction,
+    #[error("this is not something a chat segment holds")]
+    Shape,
+    #[error("a message must name its real author")]
+    Impersonation,
+}
+
+/// The object ids the genesis change creates: (messages list, reactions map, pins map).
+fn genesis_objects() -> &'static (OpId, OpId, OpId) {
+    static IDS: OnceLock<(OpId, OpId, OpId)> = OnceLock::new();
+    IDS.get_or_init(|| {
+        let mut doc = genesis(&ChannelId(String::new()), 0);
+        let change = doc.get_last_local_change().expect("genesis has a change").decode();
+        let actor = ActorId::from(GENESIS_ACTOR.as_slice());
+        let id_of = |name: &str| {
+            let i = change
+                .operations
+                .iter()
+                .position(|op| {
+                    matches!(&op.key, Key::Map(k) if k.as_str() == name) && matches!(op.action, OpType::Make(_))
+                })
+                .expect("genesis creates it");
+            OpId::new(change.start_op.get() + i as u64, &actor)
+        };
+        (id_of("messages"), id_of("reactions"), id_of("pins"))
+    })
+}
+
+fn opid_user(id: &OpId) -> Option<UserId> {
+    actor::user_of(id.actor())
+}
+
+/// Check one change against the chat rules, as made by `user` with `powers`:
+/// - the root and the shared maps are never replaced;
+/// - anyone may append a message (a new map in `messages`) and fill it;
+/// - only the author changes anything inside a message, except `deleted`, which an admin may set;
+/// - a reaction key must name the user who sets it; anyone may pin or unpin.
+///
+/// Changes made under the genesis actor are the deterministic genesis and pass.
+pub fn validate(change: &ExpandedChange, user: UserId, powers: Powers) -> Result<(), Violation> {
+    if change.actor_id.to_bytes() == GENESIS_ACTOR {
+        return Ok(());
+    }
+    let (messages, reactions, pins) = genesis_objects();
+    for op in &change.operations {
+        let target = match &op.obj {
+            ObjectId::Root => return Err(Violation::Root),
+            ObjectId::Id(id) => id,
+        };
+        if target == messages {
+            match (&op.action, op.insert) {
+                (OpType::Make(ObjType::Map), true) => continue,
+                (OpType::Delete, false) => {
+                    // Removing a list element: allowed for its author, or a moderator.
+                    let elem_owner = match &op.key {
+                        Key::Seq(e) => e.as_opid().and_then(opid_user),
+                        Key::Map(_) => None,
+                    };
+                    if elem_owner == Some(user) || powers.moderate {
+                        continue;
+                    }
+                    return Err(Violation::DeleteOthers);
+                }
+                _ => return Err(Violation::Shape),
+            }
+        }
+        if target == reactions {
+            let Key::Map(k) = &op.key else { return Err(Violation::Shape) };
+            let named = k.rsplit('|').next().and_then(|u| u.parse::<i64>().ok());
+            if named != Some(user.0) {
+                return Err(Violation::OthersReaction);
+            }
+            match op.action {
+                OpType::Put(ScalarValue::Boolean(_)) | OpType::Delete => continue,
+                _ => return Err(Violation::Shape),
+            }
+        }
+        if target == pins {
+            match op.action {
+                OpType::Put(ScalarValue::Int(by)) if by == user.0 => continue,
+                OpType::Delete => continue,
+                _ => return Err(Violation::Shape),
+            }
+        }
+        // Any other object: whoever created it owns it (objects this very change creates carry
+        // its actor, so a new message is its author's).
+        let owner = opid_user(target);
+        if owner == Some(user) {
+            // A message names its author: it must be the one writing it.
+            if matches!(&op.key, Key::Map(k) if k.as_str() == "author")
+                && !matches!(op.action, OpType::Put(ScalarValue::Int(a)) if a == user.0)
+            {
+                return Err(Violation::Impersonation);
+            }
+            continue;
+        }
+        let moderation = matches!(&op.key, Key::Map(k) if k.as_str() == "deleted")
+            && matches!(op.action, OpType::Put(ScalarValue::Boolean(true)));
+        if moderation && powers.moderate {
+            continue;
+        }
+        return Err(if moderation { Violation::DeleteOthers } else { Violation::OthersMessage });
+    }
     Ok(())
 }
 
@@ -145,8 +455,21 @@ mod tests {
     use crate::actor::actor_for;
 
     fn msg(author: i64, id: &str, text: &str, ts: i64) -> ChatMessage {
-        ChatMessage { id: id.into(), author: UserId(author), author_name: format!("u{author}"), ts, text: text.into() }
+        ChatMessage::new(id.into(), UserId(author), format!("u{author}"), ts, text.into())
     }
+
+    fn doc_for(user: i64, device: u8) -> AutoCommit {
+        let mut d = genesis(&ChannelId("general".into()), 0);
+        d.set_actor(actor_for(UserId(user), [device; 8]));
+        d
+    }
+
+    fn last_change(d: &mut AutoCommit) -> ExpandedChange {
+        d.get_last_local_change().expect("a change").decode()
+    }
+
+    const EMPLOYEE: Powers = Powers { moderate: false };
+    const ADMIN: Powers = Powers { moderate: true };
 
     #[test]
     fn genesis_is_identical_everywhere() {
@@ -160,11 +483,8 @@ mod tests {
 
     #[test]
     fn offline_writers_on_separate_genesis_copies_merge_without_loss() {
-        let c = ChannelId("general".into());
-        let mut a = genesis(&c, 0);
-        a.set_actor(actor_for(UserId(1), [1; 8]));
-        let mut b = genesis(&c, 0);
-        b.set_actor(actor_for(UserId(2), [2; 8]));
+        let mut a = doc_for(1, 1);
+        let mut b = doc_for(2, 2);
         append(&mut a, &msg(1, "a1", "你好，世界", 1_000)).unwrap();
         append(&mut b, &msg(2, "b1", "hello", 2_000)).unwrap();
         append(&mut a, &msg(1, "a2", "second", 3_000)).unwrap();
@@ -179,14 +499,38 @@ mod tests {
     }
 
     #[test]
+    fn concurrent_edit_reaction_and_delete_all_survive_the_merge() {
+        let mut a = doc_for(1, 1);
+        append(&mut a, &msg(1, "m", "the quick brown fox", 1_000)).unwrap();
+        let mut b = doc_for(2, 2);
+        b.merge(&mut a).unwrap();
+        let mut a2 = a.fork().with_actor(actor_for(UserId(1), [3; 8]));
+        // A edits on one device while B reacts; A deletes from another device.
+        edit(&mut a, "m", "the quick red fox", 2_000).unwrap();
+        react(&mut b, "m", "👍", UserId(2), true, 2_000).unwrap();
+        delete(&mut a2, "m", 3_000).unwrap();
+        a.merge(&mut b).unwrap();
+        a.merge(&mut a2).unwrap();
+        b.merge(&mut a).unwrap();
+        let m = &messages(&b)[0];
+        assert_eq!(m.text, "the quick red fox");
+        assert_eq!(m.history, vec![(2_000, "the quick brown fox".to_string())]);
+        assert!(m.deleted);
+        assert_eq!(m.reactions["👍"], BTreeSet::from([UserId(2)]));
+        assert_eq!(messages(&a), messages(&b));
+    }
+
+    #[test]
     fn empty_and_oversized_messages_are_refused() {
-        let mut d = genesis(&ChannelId("x".into()), 0);
+        let mut d = doc_for(1, 1);
         assert_eq!(append(&mut d, &msg(1, "e", "  \n ", 1)), Err(ChatError::Empty));
         let long = "字".repeat(MAX_MESSAGE_CHARS + 1);
         assert_eq!(append(&mut d, &msg(1, "l", &long, 1)), Err(ChatError::TooLong));
         assert_eq!(message_count(&d), 0);
         let mut not_segment = AutoCommit::new();
         assert_eq!(append(&mut not_segment, &msg(1, "n", "hi", 1)), Err(ChatError::NotASegment));
+        assert_eq!(edit(&mut d, "nope", "x", 1), Err(ChatError::NoSuchMessage));
+        assert_eq!(react(&mut d, "m", "a|b", UserId(1), true, 1), Err(ChatError::BadReaction));
     }
 
     #[test]
@@ -194,5 +538,64 @@ mod tests {
         let a = ChannelId("a".into());
         assert_ne!(segment_id(&a, 0), segment_id(&a, 1));
         assert_ne!(segment_id(&a, 0), segment_id(&ChannelId("b".into()), 0));
+    }
+
+    #[test]
+    fn validate_allows_own_messages_reactions_and_pins() {
+        let mut a = doc_for(1, 1);
+        assert_eq!(validate(&a.get_changes(&[]).first().unwrap().decode(), UserId(1), EMPLOYEE), Ok(()));
+        append(&mut a, &msg(1, "m", "mine", 1)).unwrap();
+        assert_eq!(validate(&last_change(&mut a), UserId(1), EMPLOYEE), Ok(()));
+        edit(&mut a, "m", "mine, edited", 2).unwrap();
+        assert_eq!(validate(&last_change(&mut a), UserId(1), EMPLOYEE), Ok(()));
+        delete(&mut a, "m", 3).unwrap();
+        assert_eq!(validate(&last_change(&mut a), UserId(1), EMPLOYEE), Ok(()));
+
+        let mut b = doc_for(2, 2);
+        b.merge(&mut a).unwrap();
+        react(&mut b, "m", "🎉", UserId(2), true, 4).unwrap();
+        assert_eq!(validate(&last_change(&mut b), UserId(2), EMPLOYEE), Ok(()));
+        react(&mut b, "m", "🎉", UserId(2), false, 5).unwrap();
+        assert_eq!(validate(&last_change(&mut b), UserId(2), EMPLOYEE), Ok(()));
+        pin(&mut b, "m", UserId(2), true, 6).unwrap();
+        assert_eq!(validate(&last_change(&mut b), UserId(2), EMPLOYEE), Ok(()));
+    }
+
+    #[test]
+    fn validate_refuses_touching_others_messages_and_reactions() {
+        let mut a = doc_for(1, 1);
+        append(&mut a, &msg(1, "m", "Alice's words", 1)).unwrap();
+        react(&mut a, "m", "👍", UserId(1), true, 1).unwrap();
+        let mut b = doc_for(2, 2);
+        b.merge(&mut a).unwrap();
+
+        let mut e = b.fork().with_actor(actor_for(UserId(2), [5; 8]));
+        edit(&mut e, "m", "words Alice never said", 2).unwrap();
+        assert_eq!(validate(&last_change(&mut e), UserId(2), EMPLOYEE), Err(Violation::OthersMessage));
+        assert_eq!(validate(&last_change(&mut e), UserId(2), ADMIN), Err(Violation::OthersMessage));
+
+        let mut d = b.fork().with_actor(actor_for(UserId(2), [6; 8]));
+        delete(&mut d, "m", 2).unwrap();
+        assert_eq!(validate(&last_change(&mut d), UserId(2), EMPLOYEE), Err(Violation::DeleteOthers));
+        assert_eq!(validate(&last_change(&mut d), UserId(2), ADMIN), Ok(()));
+
+        let mut r = b.fork().with_actor(actor_for(UserId(2), [7; 8]));
+        react(&mut r, "m", "👍", UserId(1), false, 2).unwrap();
+        assert_eq!(validate(&last_change(&mut r), UserId(2), EMPLOYEE), Err(Violation::OthersReaction));
+
+        let mut root = b.fork().with_actor(actor_for(UserId(2), [8; 8]));
+        root.put(ROOT, "kind", "hijacked").unwrap();
+        root.commit();
+        assert_eq!(validate(&last_change(&mut root), UserId(2), ADMIN), Err(Violation::Root));
+
+        let mut fake = b.fork().with_actor(actor_for(UserId(2), [10; 8]));
+        append(&mut fake, &msg(1, "f", "signed as Alice", 3)).unwrap();
+        assert_eq!(validate(&last_change(&mut fake), UserId(2), ADMIN), Err(Violation::Impersonation));
+
+        let mut wipe = b.fork().with_actor(actor_for(UserId(2), [9; 8]));
+        let list = obj(&wipe, "messages", ObjType::List).unwrap();
+        wipe.delete(&list, 0).unwrap();
+        wipe.commit();
+        assert_eq!(validate(&last_change(&mut wipe), UserId(2), EMPLOYEE), Err(Violation::DeleteOthers));
     }
 }

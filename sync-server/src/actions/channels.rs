@@ -21,6 +21,7 @@ pub async fn do_create_channel(
     who: &UserRow,
     req: &CreateChannel,
 ) -> Result<ChannelSummary, AppError> {
+    super::modules::require_for(state, qiao_model::acl::Module::Chat, who.me.id, None, "channel.create").await?;
     let name = req.name.trim();
     if name.is_empty() || name.chars().count() > MAX_CHANNEL_NAME || name.chars().any(char::is_control) {
         return Err(AppError::BadRequest(format!("a channel name is 1 to {MAX_CHANNEL_NAME} characters")));

@@ -16,7 +16,7 @@
 //! until the change is on disk. A document no peer is syncing is dropped from memory.
 
 use super::connections::ConnId;
-use super::contain::contain;
+use super::contain::{check_sync_message, contain};
 use super::ws::{ConnHandle, Outbound};
 use crate::error::AppError;
 use crate::store::{Access, DocKind, Store};
@@ -25,8 +25,25 @@ use automerge::sync::{self, SyncDoc};
 use qiao_model::actor;
 use qiao_model::ids::{DocumentId, PeerId, UserId};
 use qiao_model::protocol::Message;
+use qiao_model::schema::chat;
+use sha2::Digest;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+
+/// Why `change`, sent by `conn`, may not enter a document of `kind`; `None` when it may.
+fn check_change(kind: &DocKind, change: &automerge::Change, conn: &ConnCtx) -> Option<String> {
+    if !actor::may_author(conn.user, change.actor_id()) {
+        return Some(format!("change under actor {} which is not yours", change.actor_id()));
+    }
+    match kind {
+        DocKind::ChatSegment { .. } => {
+            let powers = chat::Powers { moderate: conn.role != qiao_model::acl::Role::Employee };
+            chat::validate(&change.decode(), conn.user, powers).err().map(|v| v.to_string())
+        }
+        // Read-only over sync for everyone; only `Registry::server_change` writes it.
+        DocKind::Directory => Some("the directory is written by the relay only".into()),
+    }
+}
 
 /// Changes appended since the last snapshot before the store folds them into a new one.
 const COMPACT_AFTER: usize = 500;
@@ -36,6 +53,7 @@ const COMPACT_AFTER: usize = 500;
 pub struct ConnCtx {
     pub id: ConnId,
     pub user: UserId,
+    pub role: qiao_model::acl::Role,
     pub peer_id: PeerId,
     pub handle: ConnHandle,
     pub ip: String,
@@ -152,6 +170,7 @@ impl Registry {
         };
         let msg =
             contain(|| sync::Message::decode(data)).map_err(|e| Refusal::Protocol(format!("bad sync message: {e}")))?;
+        check_sync_message(&msg).map_err(|e| Refusal::Protocol(format!("bad sync message: {e}")))?;
 
         let slot = loop {
             let slot = self.slot(id, &kind);
@@ -179,15 +198,12 @@ impl Registry {
             return Err(Refusal::Protocol(format!("sync message does not apply: {e}")));
         }
 
-        let new: Vec<(automerge::ActorId, Vec<u8>)> =
-            doc.get_changes(&before).iter().map(|c| (c.actor_id().clone(), c.raw_bytes().to_vec())).collect();
+        let new = doc.get_changes(&before);
         if !new.is_empty() {
             let violation = if access < Access::Write {
                 Some("this document is read-only for you".to_string())
             } else {
-                new.iter()
-                    .find(|(a, _)| !actor::may_author(conn.user, a))
-                    .map(|(a, _)| format!("change under actor {a} which is not yours"))
+                new.iter().find_map(|c| check_change(&s.kind, c, conn))
             };
             if let Some(why) = violation {
                 self.store.audit(Some(conn.user), Some(&conn.ip), "sync.write", true, &format!("{id}: {why}")).await?;
@@ -197,7 +213,7 @@ impl Registry {
                 self.fan_out(id, s);
                 return Err(Refusal::Forbidden(why));
             }
-            let bytes: Vec<Vec<u8>> = new.into_iter().map(|(_, b)| b).collect();
+            let bytes: Vec<Vec<u8>> = new.iter().map(|c| c.raw_bytes().to_vec()).collect();
             let last_seq = match self.store.append_changes(id, &s.kind, &bytes).await {
                 Ok(seq) => seq,
                 Err(e) => {
@@ -226,9 +242,13 @@ impl Registry {
     /// Send every peer of the slot whatever sync message it is due.
     fn fan_out(&self, id: DocumentId, s: &mut Slot) {
         let Some(doc) = s.doc.as_mut() else { return };
-        for p in s.peers.values_mut() {
-            if let Some(m) = doc.generate_sync_message(&mut p.state) {
-                self.send(
+        let mut broken = Vec::new();
+        for (cid, p) in s.peers.iter_mut() {
+            // Generating works from what the peer told us (its heads, needs, bloom filter): a
+            // panic here would end the task of whichever peer's frame triggered the fan-out, and
+            // again on every later frame. Contained, it ends only the peer whose state it is.
+            match contain(|| Ok::<_, std::convert::Infallible>(doc.generate_sync_message(&mut p.state))) {
+                Ok(Some(m)) => self.send(
                     &p.handle,
                     Message::Sync {
                         sender_id: self.server_peer.clone(),
@@ -236,8 +256,16 @@ impl Registry {
                         document_id: id,
                         data: m.encode(),
                     },
-                );
+                ),
+                Ok(None) => {}
+                Err(e) => {
+                    p.handle.close(format!("sync state unusable: {e}"));
+                    broken.push(*cid);
+                }
             }
+        }
+        for cid in broken {
+            s.peers.remove(&cid);
         }
     }
 
@@ -269,6 +297,79 @@ impl Registry {
             }
         }
         Ok(())
+    }
+
+    /// Apply a change the relay itself makes (e.g. the regenerated directory): `f` edits document
+    /// `id` under the relay's actor (user id [`qiao_model::schema::directory::SERVER_USER`], which
+    /// no account has, so no client can write under it). The new changes are stored, then fanned
+    /// out to the document's peers, like a client's. Whether anything changed.
+    pub async fn server_change(
+        &self,
+        id: DocumentId,
+        f: impl FnOnce(&mut Automerge) -> Result<(), AppError>,
+    ) -> Result<bool, AppError> {
+        let kind = self.store.doc_kind(id).await?.ok_or_else(|| AppError::NotFound(format!("document {id}")))?;
+        let mut slot = loop {
+            let slot = self.slot(id, &kind);
+            let guard = slot.clone().lock_owned().await;
+            if !guard.evicted {
+                break guard;
+            }
+        };
+        let s = &mut *slot;
+        let result = self.server_change_in(id, s, f).await;
+        if s.peers.is_empty() {
+            // Loaded only for this change: do not keep it in memory.
+            s.evicted = true;
+            self.slots.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+        }
+        result
+    }
+
+    async fn server_change_in(
+        &self,
+        id: DocumentId,
+        s: &mut Slot,
+        f: impl FnOnce(&mut Automerge) -> Result<(), AppError>,
+    ) -> Result<bool, AppError> {
+        self.ensure_loaded(id, s).await.map_err(|e| match e {
+            Refusal::Store(e) => e,
+            other => AppError::Internal(other.to_string()),
+        })?;
+        let mut device = [0u8; 8];
+        device.copy_from_slice(&sha2::Sha256::digest(self.server_peer.as_str().as_bytes())[..8]);
+        let server = actor::actor_for(qiao_model::schema::directory::SERVER_USER, device);
+        let doc = s.doc.as_mut().expect("loaded above");
+        let before = doc.get_heads();
+        doc.set_actor(server.clone());
+        if let Err(e) = f(doc) {
+            s.doc = None;
+            return Err(e);
+        }
+        let new = doc.get_changes(&before);
+        if new.is_empty() {
+            return Ok(false);
+        }
+        if new.iter().any(|c| *c.actor_id() != server) {
+            s.doc = None;
+            return Err(AppError::Internal(format!("a server change to {id} came under another actor")));
+        }
+        let bytes: Vec<Vec<u8>> = new.iter().map(|c| c.raw_bytes().to_vec()).collect();
+        let last_seq = match self.store.append_changes(id, &s.kind, &bytes).await {
+            Ok(seq) => seq,
+            Err(e) => {
+                s.doc = None;
+                return Err(e);
+            }
+        };
+        s.chunks_since_snapshot += bytes.len();
+        if s.chunks_since_snapshot >= COMPACT_AFTER {
+            let snapshot = s.doc.as_mut().expect("present").save();
+            self.store.compact(id, &snapshot, last_seq).await?;
+            s.chunks_since_snapshot = 0;
+        }
+        self.fan_out(id, s);
+        Ok(true)
     }
 
     /// A connection ended: remove its peers; drop documents nobody syncs any more.

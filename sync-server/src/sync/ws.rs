@@ -80,7 +80,7 @@ pub async fn upgrade(
 async fn run(state: AppState, who: AuthUser, ip: String, socket: WebSocket) {
     let (mut sink, mut stream) = socket.split();
     let (handle, mut rx) = ConnHandle::new();
-    let conn_id = state.connections.register(who.session_id, handle.clone());
+    let conn_id = state.connections.register_user(who.session_id, who.user.me.id, handle.clone());
 
     let writer = tokio::spawn(async move {
         while let Some(o) = rx.recv().await {
@@ -157,6 +157,7 @@ async fn serve(
     let ctx = ConnCtx {
         id: conn_id,
         user: who.user.me.id,
+        role: who.user.me.role,
         peer_id: PeerId(peer_id.0),
         handle: handle.clone(),
         ip: ip.into(),

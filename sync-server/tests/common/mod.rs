@@ -366,13 +366,7 @@ pub fn say(doc: &mut AutoCommit, user: &User, text: &str) {
 pub fn say_as(doc: &mut AutoCommit, author: UserId, name: &str, text: &str) {
     static N: AtomicU64 = AtomicU64::new(1);
     let n = N.fetch_add(1, Ordering::Relaxed);
-    let msg = ChatMessage {
-        id: format!("{name}-{n}"),
-        author,
-        author_name: name.into(),
-        ts: 1_700_000_000_000 + n as i64,
-        text: text.into(),
-    };
+    let msg = ChatMessage::new(format!("{name}-{n}"), author, name.into(), 1_700_000_000_000 + n as i64, text.into());
     chat::append(doc, &msg).expect("append a chat message");
 }
 
@@ -643,4 +637,102 @@ impl SyncClient {
             assert!(Instant::now() < deadline, "{id}: changes {heads:?} did not arrive within {STEP:?}");
         }
     }
+}
+
+// --- for the fault and attack suites (fault_*.rs, attack_*.rs) --------------------------------
+
+impl SyncClient {
+    /// Open and join like [`Relay::connect`], but an `Err` instead of a panic when the relay is
+    /// not there or dies during the handshake (crash tests connect to relays that come and go).
+    pub async fn try_connect(req: Request) -> Result<SyncClient, String> {
+        let (ws, _) = tokio::time::timeout(STEP, tokio_tungstenite::connect_async(req))
+            .await
+            .map_err(|_| "upgrade not answered".to_string())?
+            .map_err(|e| format!("upgrade failed: {e}"))?;
+        static PEER: AtomicU64 = AtomicU64::new(1);
+        let peer_id = PeerId(format!("test-peer-r{}", PEER.fetch_add(1, Ordering::Relaxed)));
+        let mut c = SyncClient {
+            ws,
+            peer_id,
+            server_peer: PeerId(String::new()),
+            states: HashMap::new(),
+            pending: HashMap::new(),
+            synced: HashSet::new(),
+            unavailable: Vec::new(),
+        };
+        let join = Message::Join {
+            sender_id: c.peer_id.clone(),
+            supported_protocol_versions: vec![PROTOCOL_V1.into()],
+            peer_metadata: None,
+        };
+        c.send(&join).await.map_err(|e| format!("send join: {e}"))?;
+        match c.next_event(STEP).await {
+            Event::Msg(Message::Peer { sender_id, .. }) => {
+                c.server_peer = sender_id;
+                Ok(c)
+            }
+            other => Err(format!("expected peer after join, got {other:?}")),
+        }
+    }
+
+    /// Apply the `data` of a `sync` frame about `id` that the caller read itself (with
+    /// [`SyncClient::next_event`]) to `doc`, as [`SyncClient::sync`] would.
+    pub fn receive(&mut self, id: DocumentId, doc: &mut AutoCommit, data: &[u8]) {
+        self.apply(id, doc, data);
+    }
+}
+
+/// Resident set size of this process — the test and the in-process relay — in bytes.
+pub fn rss_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("read /proc/self/status");
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS in /proc/self/status");
+    kb * 1024
+}
+
+/// One `have` entry of a hand-built sync message: the `lastSync` heads and the raw bloom bytes
+/// (`num_entries`, `bits_per_entry`, `num_probes` as LEB128, then the bits).
+pub struct RawHave {
+    pub last_sync: Vec<ChangeHash>,
+    pub bloom: Vec<u8>,
+}
+
+/// An automerge sync message (format V1) built byte by byte, so tests can say things a real
+/// automerge never would: crafted bloom filters, counts that lie, arbitrary change chunks.
+pub fn raw_sync_message(heads: &[ChangeHash], need: &[ChangeHash], have: &[RawHave], changes: &[Vec<u8>]) -> Vec<u8> {
+    fn leb(out: &mut Vec<u8>, mut v: u64) {
+        loop {
+            let byte = (v & 0x7f) as u8;
+            v >>= 7;
+            if v == 0 {
+                out.push(byte);
+                return;
+            }
+            out.push(byte | 0x80);
+        }
+    }
+    fn hashes(out: &mut Vec<u8>, hs: &[ChangeHash]) {
+        leb(out, hs.len() as u64);
+        for h in hs {
+            out.extend_from_slice(&h.0);
+        }
+    }
+    let mut out = vec![0x42];
+    hashes(&mut out, heads);
+    hashes(&mut out, need);
+    leb(&mut out, have.len() as u64);
+    for h in have {
+        hashes(&mut out, &h.last_sync);
+        leb(&mut out, h.bloom.len() as u64);
+        out.extend_from_slice(&h.bloom);
+    }
+    leb(&mut out, changes.len() as u64);
+    for c in changes {
+        leb(&mut out, c.len() as u64);
+        out.extend_from_slice(c);
+    }
+    out
 }

@@ -14,6 +14,25 @@ use qiao_model::api::ChannelSummary;
 use qiao_model::ids::{ChannelId, DocumentId};
 use qiao_model::schema::chat::{self, ChatMessage, SEGMENT_CAPACITY};
 
+/// What a message's buttons need: the repository, who is acting, and the composer's modes.
+#[derive(Clone, Copy)]
+pub struct ChatActions {
+    pub repo: RepoRef,
+    /// Admins may delete others' messages (the relay enforces the same rule).
+    pub moderator: bool,
+    /// The message the composer replies to: (message id, author name).
+    pub reply_to: RwSignal<Option<(String, String)>>,
+    /// The message being edited in place.
+    pub editing: RwSignal<Option<String>>,
+}
+
+impl ChatActions {
+    /// Apply a chat operation to the segment holding the message.
+    pub fn apply(&self, doc: DocumentId, f: impl FnOnce(&mut automerge::AutoCommit) -> Result<(), chat::ChatError>) {
+        self.repo.with_value(|r| r.change(doc, f));
+    }
+}
+
 fn local_head_key(c: &ChannelId) -> String {
     format!("qiao.seg.{c}")
 }
@@ -91,9 +110,71 @@ pub fn ChannelView(channel: ChannelSummary, sidebar_open: RwSignal<bool>) -> imp
         });
     }
 
-    let messages: Memo<Vec<ChatMessage>> = Memo::new(move |_| {
+    // Each message with the segment document it lives in (edits and reactions go there).
+    let messages: Memo<Vec<(DocumentId, ChatMessage)>> = Memo::new(move |_| {
         let open = segments.open.get();
-        repo.with_value(|r| open.iter().flat_map(|(_, id)| r.read(*id, chat::messages).unwrap_or_default()).collect())
+        repo.with_value(|r| {
+            open.iter()
+                .flat_map(|(_, id)| r.read(*id, chat::messages).unwrap_or_default().into_iter().map(|m| (*id, m)))
+                .collect()
+        })
+    });
+    let actions = ChatActions {
+        repo,
+        moderator: me.role != qiao_model::acl::Role::Employee,
+        reply_to: RwSignal::new(None),
+        editing: RwSignal::new(None),
+    };
+    provide_context(actions);
+    let pinned = Memo::new(move |_| {
+        messages.with(|m| {
+            m.iter().filter(|(_, m)| m.pinned_by.is_some() && !m.deleted).map(|(_, m)| m.clone()).collect::<Vec<_>>()
+        })
+    });
+    let show_pins = RwSignal::new(false);
+
+    // Who else is typing here (ephemeral signals on this channel's segments; 6 s without a
+    // signal means they stopped).
+    let typing: RwSignal<Vec<(qiao_model::ids::UserId, String, f64)>> = RwSignal::new(Vec::new());
+    let ephemeral = repo.with_value(|r| r.ephemeral);
+    let my_id = me.id;
+    Effect::new(move |_| {
+        let Some((doc, data)) = ephemeral.get() else { return };
+        if !segments.open.with_untracked(|o| o.iter().any(|(_, id)| *id == doc)) {
+            return;
+        }
+        match qiao_model::presence::Signal::decode(&data) {
+            Some(qiao_model::presence::Signal::Typing { user, name }) if user != my_id => typing.update(|t| {
+                t.retain(|(u, _, _)| *u != user);
+                t.push((user, name, js_sys::Date::now() + 6000.0));
+            }),
+            Some(qiao_model::presence::Signal::StoppedTyping { user }) => {
+                typing.update(|t| t.retain(|(u, _, _)| *u != user))
+            }
+            _ => {}
+        }
+    });
+    {
+        use wasm_bindgen::JsCast;
+        let tick = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || {
+            let now = js_sys::Date::now();
+            if typing.with_untracked(|t| t.iter().any(|(_, _, exp)| *exp < now)) {
+                typing.update(|t| t.retain(|(_, _, exp)| *exp >= now));
+            }
+        });
+        let handle = web_sys::window().and_then(|w| {
+            w.set_interval_with_callback_and_timeout_and_arguments_0(tick.as_ref().unchecked_ref(), 1000).ok()
+        });
+        tick.forget();
+        on_cleanup(move || {
+            if let (Some(w), Some(h)) = (web_sys::window(), handle) {
+                w.clear_interval_with_handle(h);
+            }
+        });
+    }
+    let typing_text = Memo::new(move |_| {
+        let names: Vec<String> = typing.with(|t| t.iter().map(|(_, n, _)| n.clone()).collect());
+        (!names.is_empty()).then(|| i18n.tf("chat.typing", &[("names", names.join("、"))]))
     });
     let pending = Memo::new(move |_| {
         let open = segments.open.get();
@@ -128,12 +209,37 @@ pub fn ChannelView(channel: ChannelSummary, sidebar_open: RwSignal<bool>) -> imp
             <span class="chat-subtitle">
                 {move || i18n.t(if private { "chat.members_private" } else { "chat.members_public" })}
             </span>
+            <Show when=move || pinned.with(|p| !p.is_empty())>
+                <button
+                    class="btn btn-ghost btn-sm pins-toggle"
+                    data-testid="pins-toggle"
+                    on:click=move |_| show_pins.update(|s| *s = !*s)
+                >
+                    {move || i18n.tf("chat.pinned_count", &[("n", pinned.with(|p| p.len()).to_string())])}
+                </button>
+            </Show>
             <Show when=move || { pending.get() > 0 }>
                 <span class="pending-pill" data-testid="pending-count" data-count=move || pending.get().to_string()>
                     {move || i18n.tf("chat.pending", &[("n", pending.get().to_string())])}
                 </span>
             </Show>
         </header>
+        <Show when=move || show_pins.get() && pinned.with(|p| !p.is_empty())>
+            <div class="pinned-panel" data-testid="pinned-panel">
+                <For
+                    each=move || pinned.get()
+                    key=|m| m.id.clone()
+                    children=move |m| {
+                        view! {
+                            <div class="pinned-item">
+                                <span class="message-author">{m.author_name.clone()}</span>
+                                <span class="muted">{qiao_model::markdown::excerpt(&m.text, 80)}</span>
+                            </div>
+                        }
+                    }
+                />
+            </div>
+        </Show>
         <MessageList
             messages=messages
             me=me.id
@@ -142,5 +248,8 @@ pub fn ChannelView(channel: ChannelSummary, sidebar_open: RwSignal<bool>) -> imp
             on_load_earlier=load_earlier
         />
         <Composer segments=segments channel_name=name me=me />
+        <div class="typing-indicator" data-testid="typing" aria-live="polite">
+            {move || typing_text.get().unwrap_or_default()}
+        </div>
     }
 }

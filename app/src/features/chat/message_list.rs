@@ -1,18 +1,27 @@
-//! The message list: day dividers, grouped consecutive messages, newest at the bottom.
+//! The message list: day dividers, grouped consecutive messages, newest at the bottom; each
+//! message with its reactions and, on hover or focus, its actions (react, reply, edit, delete,
+//! pin). Message text is markdown rendered by `qiao_model::markdown`, which never emits markup it
+//! did not make itself, so a message cannot run script.
 
+use super::channel_view::ChatActions;
 use crate::i18n::expect_i18n;
+use crate::storage;
 use leptos::html::Div;
 use leptos::prelude::*;
-use qiao_model::ids::UserId;
-use qiao_model::schema::chat::ChatMessage;
+use qiao_model::ids::{DocumentId, UserId};
+use qiao_model::markdown;
+use qiao_model::schema::chat::{self, ChatMessage, QUICK_REACTIONS};
 
 #[derive(Clone, PartialEq)]
 struct Row {
+    doc: DocumentId,
     msg: ChatMessage,
     /// Same author as the previous message within 5 minutes: no avatar, no header.
     continued: bool,
     /// A date line above this message.
     day: Option<String>,
+    /// The message this one replies to: (author, excerpt).
+    quote: Option<(String, String)>,
 }
 
 fn date_parts(ts: i64) -> (String, String) {
@@ -22,15 +31,23 @@ fn date_parts(ts: i64) -> (String, String) {
     (day, time)
 }
 
-fn rows(messages: &[ChatMessage]) -> Vec<Row> {
+fn rows(messages: &[(DocumentId, ChatMessage)]) -> Vec<Row> {
+    let by_id: std::collections::HashMap<&str, &ChatMessage> =
+        messages.iter().map(|(_, m)| (m.id.as_str(), m)).collect();
     let mut out = Vec::with_capacity(messages.len());
     let mut prev: Option<&ChatMessage> = None;
     let mut prev_day = String::new();
-    for m in messages {
+    for (doc, m) in messages {
         let (day, _) = date_parts(m.ts);
         let new_day = day != prev_day;
-        let continued = !new_day && prev.is_some_and(|p| p.author == m.author && (m.ts - p.ts).abs() < 5 * 60 * 1000);
-        out.push(Row { msg: m.clone(), continued, day: new_day.then(|| day.clone()) });
+        let continued = m.reply_to.is_none()
+            && !new_day
+            && prev.is_some_and(|p| p.author == m.author && (m.ts - p.ts).abs() < 5 * 60 * 1000);
+        let quote = m.reply_to.as_deref().map(|r| match by_id.get(r) {
+            Some(q) if !q.deleted => (q.author_name.clone(), markdown::excerpt(&q.text, 60)),
+            _ => (String::new(), String::from("…")),
+        });
+        out.push(Row { doc: *doc, msg: m.clone(), continued, day: new_day.then(|| day.clone()), quote });
         prev_day = day;
         prev = Some(m);
     }
@@ -39,7 +56,7 @@ fn rows(messages: &[ChatMessage]) -> Vec<Row> {
 
 #[component]
 pub fn MessageList(
-    messages: Memo<Vec<ChatMessage>>,
+    messages: Memo<Vec<(DocumentId, ChatMessage)>>,
     me: UserId,
     loading: RwSignal<bool>,
     can_load_earlier: Memo<bool>,
@@ -60,6 +77,22 @@ pub fn MessageList(
             el.set_scroll_top(el.scroll_height());
         }
     });
+    // A search result asked for a message: scroll it into view once it is rendered.
+    if let Some(focus) = use_context::<super::search_panel::FocusMessage>() {
+        Effect::new(move |_| {
+            rows.track();
+            let Some(id) = focus.0.get() else { return };
+            let Some(el) = list_ref.get() else { return };
+            if let Ok(Some(target)) = el.query_selector(&format!("[data-message-id=\"{id}\"]")) {
+                let opts = web_sys::ScrollIntoViewOptions::new();
+                opts.set_block(web_sys::ScrollLogicalPosition::Center);
+                target.scroll_into_view_with_scroll_into_view_options(&opts);
+                let _ = target.class_list().add_1("message-focus");
+                stick.set(false);
+                focus.0.set(None);
+            }
+        });
+    }
     let on_scroll = move |_| {
         if let Some(el) = list_ref.get_untracked() {
             stick.set(el.scroll_height() - el.scroll_top() - el.client_height() < 80);
@@ -83,44 +116,275 @@ pub fn MessageList(
             </Show>
             <For
                 each=move || rows.get()
-                key=|r| (r.msg.id.clone(), r.continued, r.day.clone(), r.msg.text.clone())
+                // Any visible difference re-renders the row (rows are cheap; lists are bounded).
+                key=|r| {
+                    (
+                        r.msg.id.clone(),
+                        r.continued,
+                        r.day.clone(),
+                        r.msg.text.clone(),
+                        r.msg.deleted,
+                        r.msg.edited_at,
+                        format!("{:?}{:?}{:?}", r.msg.reactions, r.msg.pinned_by, r.quote),
+                    )
+                }
                 children=move |r| {
-                    let (_, time) = date_parts(r.msg.ts);
-                    let mine = r.msg.author == me;
-                    let initial: String = r
-                        .msg
-                        .author_name
-                        .chars()
-                        .next()
-                        .map(|c| c.to_uppercase().collect())
-                        .unwrap_or_default();
-                    let day = r.day.clone().map(|d| {
-                        let label = if d == today { i18n.t("chat.today") } else { d };
-                        view! { <div class="day-divider"><span>{label}</span></div> }
-                    });
+                    let label = r.day.clone().map(|d| if d == today { i18n.t("chat.today") } else { d });
                     view! {
-                        {day}
-                        <div
-                            class="message"
-                            class:message-continued=r.continued
-                            class:message-mine=mine
-                            data-testid="message"
-                            data-message-id=r.msg.id.clone()
-                            data-author=r.msg.author_name.clone()
-                        >
-                            <span class="avatar" aria-hidden="true">{initial}</span>
-                            <div class="message-body">
-                                <div class="message-meta">
-                                    <span class="message-author">{r.msg.author_name.clone()}</span>
-                                    <time class="message-time">{time}</time>
-                                </div>
-                                // Plain text: Leptos escapes it, so markup in a message is shown, never run.
-                                <div class="message-text" data-testid="message-text">{r.msg.text.clone()}</div>
-                            </div>
-                        </div>
+                        {label.map(|l| view! { <div class="day-divider"><span>{l}</span></div> })}
+                        <MessageRow row=r me=me />
                     }
                 }
             />
+        </div>
+    }
+}
+
+#[component]
+fn MessageRow(row: Row, me: UserId) -> impl IntoView {
+    let i18n = expect_i18n();
+    let actions = expect_context::<ChatActions>();
+    let Row { doc, msg, continued, quote, .. } = row;
+    let (_, time) = date_parts(msg.ts);
+    let mine = msg.author == me;
+    let initial: String = msg.author_name.chars().next().map(|c| c.to_uppercase().collect()).unwrap_or_default();
+    let id = StoredValue::new(msg.id.clone());
+    let editing = Memo::new(move |_| actions.editing.get().as_deref() == Some(id.get_value().as_str()));
+    let history_title = msg
+        .history
+        .iter()
+        .map(|(ts, t)| format!("{} {}", date_parts(*ts).1, markdown::excerpt(t, 80)))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let html = markdown::render(&msg.text);
+    let text = StoredValue::new(msg.text.clone());
+    let deleted = msg.deleted;
+    let pinned = msg.pinned_by.is_some();
+    let can_delete = mine || actions.moderator;
+    let author_name = msg.author_name.clone();
+
+    let react = move |emoji: String, on: bool| {
+        actions.apply(doc, |d| chat::react(d, &id.get_value(), &emoji, me, on, storage::now_ms()));
+    };
+    let reactions = msg.reactions.clone();
+    let reaction_chips = reactions
+        .into_iter()
+        .map(|(emoji, users)| {
+            let count = users.len();
+            let reacted = users.contains(&me);
+            let e = emoji.clone();
+            view! {
+                <button
+                    class="reaction"
+                    class:reaction-mine=reacted
+                    data-testid="reaction"
+                    data-emoji=emoji.clone()
+                    aria-pressed=if reacted { "true" } else { "false" }
+                    on:click=move |_| react(e.clone(), !reacted)
+                >
+                    <span class="reaction-emoji">{emoji.clone()}</span>
+                    <span class="reaction-count">{count}</span>
+                </button>
+            }
+        })
+        .collect::<Vec<_>>();
+
+    view! {
+        <div
+            class="message"
+            class:message-continued=continued
+            class:message-mine=mine
+            class:message-deleted=deleted
+            class:message-pinned=pinned
+            tabindex="0"
+            data-testid="message"
+            data-message-id=msg.id.clone()
+            data-author=msg.author_name.clone()
+        >
+            <span class="avatar" aria-hidden="true">{initial}</span>
+            <div class="message-body">
+                <div class="message-meta">
+                    <span class="message-author">{msg.author_name.clone()}</span>
+                    <time class="message-time">{time}</time>
+                    {pinned.then(|| view! { <span class="message-flag" title=move || i18n.t("chat.pinned")>"📌"</span> })}
+                    {msg
+                        .edited_at
+                        .filter(|_| !deleted)
+                        .map(|_| {
+                            view! {
+                                <span class="message-edited muted" title=history_title.clone() data-testid="edited">
+                                    {move || i18n.t("chat.edited")}
+                                </span>
+                            }
+                        })}
+                </div>
+                {quote
+                    .filter(|_| !deleted)
+                    .map(|(who, what)| {
+                        view! {
+                            <div class="message-quote" data-testid="reply-quote">
+                                <span class="message-author">{who}</span>
+                                " "
+                                <span class="muted">{what}</span>
+                            </div>
+                        }
+                    })}
+                {move || {
+                    if deleted {
+                        view! { <div class="message-text muted" data-testid="message-deleted">{i18n.t("chat.deleted")}</div> }
+                            .into_any()
+                    } else if editing.get() {
+                        view! { <EditBox doc=doc id=id.get_value() text=text.get_value() /> }.into_any()
+                    } else {
+                        view! { <div class="message-text markdown" data-testid="message-text" inner_html=html.clone()></div> }
+                            .into_any()
+                    }
+                }}
+                {(!deleted)
+                    .then(|| {
+                        view! {
+                            <div class="reactions" data-testid="reactions">
+                                {reaction_chips}
+                            </div>
+                        }
+                    })}
+            </div>
+            {(!deleted)
+                .then(|| {
+                    let author_name = author_name.clone();
+                    view! {
+                        <div class="message-actions" role="toolbar" data-testid="message-actions">
+                            {QUICK_REACTIONS
+                                .iter()
+                                .take(3)
+                                .map(|e| {
+                                    let e = e.to_string();
+                                    let e2 = e.clone();
+                                    view! {
+                                        <button
+                                            class="icon-btn"
+                                            title=e.clone()
+                                            data-testid="react"
+                                            data-emoji=e.clone()
+                                            on:click=move |_| react(e2.clone(), true)
+                                        >
+                                            {e.clone()}
+                                        </button>
+                                    }
+                                })
+                                .collect::<Vec<_>>()}
+                            <button
+                                class="icon-btn"
+                                title=move || i18n.t("chat.reply")
+                                data-testid="reply"
+                                on:click=move |_| {
+                                    actions.reply_to.set(Some((id.get_value(), author_name.clone())));
+                                }
+                            >
+                                "↩"
+                            </button>
+                            {mine
+                                .then(|| {
+                                    view! {
+                                        <button
+                                            class="icon-btn"
+                                            title=move || i18n.t("chat.edit")
+                                            data-testid="edit"
+                                            on:click=move |_| actions.editing.set(Some(id.get_value()))
+                                        >
+                                            "✎"
+                                        </button>
+                                    }
+                                })}
+                            <button
+                                class="icon-btn"
+                                title=move || i18n.t(if pinned { "chat.unpin" } else { "chat.pin" })
+                                data-testid="pin"
+                                on:click=move |_| {
+                                    actions.apply(doc, |d| chat::pin(d, &id.get_value(), me, !pinned, storage::now_ms()));
+                                }
+                            >
+                                "📌"
+                            </button>
+                            <button
+                                class="icon-btn"
+                                title=move || i18n.t("chat.copy_link")
+                                data-testid="copy-link"
+                                on:click=move |_| copy_link(&id.get_value())
+                            >
+                                "🔗"
+                            </button>
+                            {can_delete
+                                .then(|| {
+                                    view! {
+                                        <button
+                                            class="icon-btn icon-btn-danger"
+                                            title=move || i18n.t("chat.delete")
+                                            data-testid="delete"
+                                            on:click=move |_| {
+                                                let ok = web_sys::window()
+                                                    .and_then(|w| w.confirm_with_message(&i18n.t("chat.delete_confirm")).ok())
+                                                    .unwrap_or(false);
+                                                if ok {
+                                                    actions.apply(doc, |d| chat::delete(d, &id.get_value(), storage::now_ms()));
+                                                }
+                                            }
+                                        >
+                                            "🗑"
+                                        </button>
+                                    }
+                                })}
+                        </div>
+                    }
+                })}
+        </div>
+    }
+}
+
+/// Put a link to the message on the clipboard.
+fn copy_link(id: &str) {
+    let Some(w) = web_sys::window() else { return };
+    let loc = w.location();
+    let url = format!("{}{}#m-{id}", loc.origin().unwrap_or_default(), loc.pathname().unwrap_or_default());
+    let _ = w.navigator().clipboard().write_text(&url);
+}
+
+/// Editing a message in place: Enter saves, Shift+Enter breaks the line, Escape cancels.
+#[component]
+fn EditBox(doc: DocumentId, id: String, text: String) -> impl IntoView {
+    let i18n = expect_i18n();
+    let actions = expect_context::<ChatActions>();
+    let value = RwSignal::new(text);
+    let id = StoredValue::new(id);
+    let save = move || {
+        let v = value.get_untracked();
+        actions.apply(doc, |d| chat::edit(d, &id.get_value(), &v, storage::now_ms()));
+        actions.editing.set(None);
+    };
+    view! {
+        <div class="edit-box">
+            <textarea
+                class="textarea"
+                data-testid="edit-input"
+                prop:value=move || value.get()
+                on:input=move |ev| value.set(event_target_value(&ev))
+                on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                    if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
+                        ev.prevent_default();
+                        save();
+                    } else if ev.key() == "Escape" {
+                        actions.editing.set(None);
+                    }
+                }
+            ></textarea>
+            <div class="edit-actions">
+                <button class="btn btn-secondary btn-sm" on:click=move |_| actions.editing.set(None)>
+                    {move || i18n.t("channel.cancel")}
+                </button>
+                <button class="btn btn-primary btn-sm" data-testid="edit-save" on:click=move |_| save()>
+                    {move || i18n.t("chat.save")}
+                </button>
+            </div>
         </div>
     }
 }

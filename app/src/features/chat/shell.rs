@@ -2,6 +2,7 @@
 
 use super::channel_dialog::ChannelDialog;
 use super::channel_view::ChannelView;
+use super::search_panel::{FocusMessage, SearchPanel};
 use super::sidebar::Sidebar;
 use crate::api;
 use crate::contexts::{expect_session, provide_repo};
@@ -84,14 +85,31 @@ pub fn Shell() -> impl IntoView {
 
     let sidebar_open = RwSignal::new(false);
     let dialog_open = RwSignal::new(false);
+    let search_open = RwSignal::new(false);
+    provide_context(FocusMessage(RwSignal::new(None)));
+    let repo_ref = crate::contexts::expect_repo();
+    // Every channel's newest segment is opened up front: switching is instant and search covers
+    // what the browser holds.
+    Effect::new(move |_| {
+        let list = channels.list.get();
+        let repo = repo_ref.get_value();
+        leptos::task::spawn_local(async move {
+            for c in list {
+                let id = qiao_model::schema::chat::segment_id(&c.id, c.head_segment);
+                let ch = c.id.clone();
+                let n = c.head_segment;
+                repo.open(id, move || qiao_model::schema::chat::genesis(&ch, n)).await;
+            }
+        });
+    });
     let update_ready = RwSignal::new(false);
     listen_for_update(update_ready);
-    install_shortcuts(channels);
+    install_shortcuts(channels, search_open);
 
     let current = Memo::new(move |_| channels.selected.get());
     view! {
         <div class="app-shell" class:sidebar-open=move || sidebar_open.get()>
-            <Sidebar sidebar_open=sidebar_open dialog_open=dialog_open />
+            <Sidebar sidebar_open=sidebar_open dialog_open=dialog_open search_open=search_open />
             <main class="chat-pane">
                 <Show when=move || status.get() == ConnStatus::Offline>
                     <div class="banner banner-warning" role="status" data-testid="offline-banner">
@@ -128,6 +146,9 @@ pub fn Shell() -> impl IntoView {
             <Show when=move || dialog_open.get()>
                 <ChannelDialog open=dialog_open />
             </Show>
+            <Show when=move || search_open.get()>
+                <SearchPanel open=search_open repo=repo_ref />
+            </Show>
             <div class="sidebar-backdrop" on:click=move |_| sidebar_open.set(false)></div>
         </div>
     }
@@ -158,11 +179,14 @@ fn apply_update() {
     }
 }
 
-/// Alt+↑ / Alt+↓ move between channels; `/` focuses the composer.
-fn install_shortcuts(channels: Channels) {
+/// Ctrl/⌘+K opens search; Alt+↑ / Alt+↓ move between channels; `/` focuses the composer.
+fn install_shortcuts(channels: Channels, search_open: RwSignal<bool>) {
     let Some(w) = web_sys::window() else { return };
     let cb = Closure::<dyn FnMut(web_sys::KeyboardEvent)>::new(move |ev: web_sys::KeyboardEvent| {
-        if ev.alt_key() && (ev.key() == "ArrowUp" || ev.key() == "ArrowDown") {
+        if (ev.ctrl_key() || ev.meta_key()) && ev.key().eq_ignore_ascii_case("k") {
+            ev.prevent_default();
+            search_open.set(true);
+        } else if ev.alt_key() && (ev.key() == "ArrowUp" || ev.key() == "ArrowDown") {
             ev.prevent_default();
             let list = channels.list.get_untracked();
             if list.is_empty() {

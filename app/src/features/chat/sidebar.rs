@@ -7,7 +7,11 @@ use crate::i18n::expect_i18n;
 use leptos::prelude::*;
 
 #[component]
-pub fn Sidebar(sidebar_open: RwSignal<bool>, dialog_open: RwSignal<bool>) -> impl IntoView {
+pub fn Sidebar(
+    sidebar_open: RwSignal<bool>,
+    dialog_open: RwSignal<bool>,
+    search_open: RwSignal<bool>,
+) -> impl IntoView {
     let i18n = expect_i18n();
     let session = expect_session();
     let repo = expect_repo();
@@ -41,6 +45,18 @@ pub fn Sidebar(sidebar_open: RwSignal<bool>, dialog_open: RwSignal<bool>) -> imp
                     {move || i18n.t(&format!("conn.{}", status.get().as_str()))}
                 </span>
             </div>
+            <button
+                class="sidebar-search"
+                data-testid="open-search"
+                on:click=move |_| {
+                    sidebar_open.set(false);
+                    search_open.set(true);
+                }
+            >
+                <span class="icon icon-search" aria-hidden="true"></span>
+                <span>{move || i18n.t("search.open")}</span>
+                <kbd class="kbd">"Ctrl K"</kbd>
+            </button>
             <div class="sidebar-section">
                 <div class="sidebar-section-title">
                     <span>{move || i18n.t("sidebar.channels")}</span>

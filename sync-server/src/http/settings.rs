@@ -1,0 +1,27 @@
+//! `GET /api/settings/client` (everyone: what the app must know, e.g. the offline-cache expiry),
+//! `PUT /api/admin/settings/client` (super admin).
+
+use crate::AppState;
+use crate::actions::settings;
+use crate::auth::{AuthUser, SuperAdmin};
+use crate::error::AppError;
+use axum::extract::State;
+use axum::routing::{get, put};
+use axum::{Json, Router};
+use qiao_model::api::ClientSettings;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/settings/client", get(client)).route("/api/admin/settings/client", put(set_client))
+}
+
+async fn client(State(state): State<AppState>, _who: AuthUser) -> Result<Json<ClientSettings>, AppError> {
+    Ok(Json(settings::client_settings(&state).await?))
+}
+
+async fn set_client(
+    State(state): State<AppState>,
+    admin: SuperAdmin,
+    Json(new): Json<ClientSettings>,
+) -> Result<Json<ClientSettings>, AppError> {
+    Ok(Json(settings::do_set_client_settings(&state, &admin, &new).await?))
+}

@@ -1,0 +1,324 @@
+//! The permission matrix at the relay, table-driven: 3 roles × same/other department × each
+//! admin action over REST, and each role against the directory document over sync.
+//!
+//! Every case asserts: allowed → the effect happened (and an `ok` audit row where the action is
+//! audited); refused → 403 with a message that says why, exactly one `refused` audit row naming
+//! the actor, and no side effect.
+
+mod common;
+mod org_support;
+
+use automerge::AutoCommit;
+
+use org_support::*;
+use qiao_model::acl::Role;
+use qiao_model::api::{ApiError, ClientSettings, ModuleStates};
+use qiao_model::ids::UserId;
+use qiao_model::schema::directory;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Who {
+    Super,
+    /// S1, department admin of Sales.
+    SalesAdmin,
+    /// S2, employee in Sales.
+    SalesEmployee,
+}
+
+/// Whose account a deactivation aims at (a fresh account per case, except `Myself`).
+#[derive(Clone, Copy, Debug)]
+enum Target {
+    EmployeeSameDept,
+    EmployeeOtherDept,
+    AdminSameDept,
+    AdminOtherDept,
+    SuperAdmin,
+    Myself,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Action {
+    Deactivate(Target),
+    ReadAudit,
+    ExportAudit,
+    VerifyAudit,
+    ToggleModule,
+    SetClientSettings,
+    PreviewImport,
+    ReadDirectory,
+    ReadModules,
+    ReadClientSettings,
+    ListSessions,
+}
+
+/// Refused: the audit action of the refusal row, and what the message must say.
+type Expect = Result<(), (&'static str, &'static str)>;
+
+const OK: Expect = Ok(());
+const NEEDS_SUPER: Expect = Err(("admin.access", "only a super admin"));
+const NEEDS_ADMIN: Expect = Err(("admin.access", "only a department admin"));
+const OTHER_DEPT: Expect = Err(("user.deactivate", "only within your own department"));
+const ROLE: Expect = Err(("user.deactivate", "your role may not do this"));
+const OWN: Expect = Err(("user.deactivate", "not on your own account"));
+
+fn cases() -> Vec<(Who, Action, Expect)> {
+    use Action::*;
+    use Target::*;
+    use Who::*;
+    vec![
+        // Deactivation: role × target's role × same/other department.
+        (Super, Deactivate(EmployeeSameDept), OK),
+        (Super, Deactivate(EmployeeOtherDept), OK),
+        (Super, Deactivate(AdminSameDept), OK),
+        (Super, Deactivate(AdminOtherDept), OK),
+        (Super, Deactivate(SuperAdmin), OK),
+        (Super, Deactivate(Myself), OWN),
+        (SalesAdmin, Deactivate(EmployeeSameDept), OK),
+        (SalesAdmin, Deactivate(EmployeeOtherDept), OTHER_DEPT),
+        (SalesAdmin, Deactivate(AdminSameDept), ROLE),
+        (SalesAdmin, Deactivate(AdminOtherDept), ROLE),
+        (SalesAdmin, Deactivate(SuperAdmin), ROLE),
+        (SalesAdmin, Deactivate(Myself), OWN),
+        (SalesEmployee, Deactivate(EmployeeSameDept), NEEDS_ADMIN),
+        (SalesEmployee, Deactivate(EmployeeOtherDept), NEEDS_ADMIN),
+        (SalesEmployee, Deactivate(AdminSameDept), NEEDS_ADMIN),
+        (SalesEmployee, Deactivate(Myself), NEEDS_ADMIN),
+        // System settings, audit log, org import: super admins only.
+        (Super, ReadAudit, OK),
+        (SalesAdmin, ReadAudit, NEEDS_SUPER),
+        (SalesEmployee, ReadAudit, NEEDS_SUPER),
+        (Super, ExportAudit, OK),
+        (SalesAdmin, ExportAudit, NEEDS_SUPER),
+        (SalesEmployee, ExportAudit, NEEDS_SUPER),
+        (Super, VerifyAudit, OK),
+        (SalesAdmin, VerifyAudit, NEEDS_SUPER),
+        (SalesEmployee, VerifyAudit, NEEDS_SUPER),
+        (Super, ToggleModule, OK),
+        (SalesAdmin, ToggleModule, NEEDS_SUPER),
+        (SalesEmployee, ToggleModule, NEEDS_SUPER),
+        (Super, SetClientSettings, OK),
+        (SalesAdmin, SetClientSettings, NEEDS_SUPER),
+        (SalesEmployee, SetClientSettings, NEEDS_SUPER),
+        (Super, PreviewImport, OK),
+        (SalesAdmin, PreviewImport, NEEDS_SUPER),
+        (SalesEmployee, PreviewImport, NEEDS_SUPER),
+        // What everyone may read.
+        (Super, ReadDirectory, OK),
+        (SalesAdmin, ReadDirectory, OK),
+        (SalesEmployee, ReadDirectory, OK),
+        (SalesEmployee, ReadModules, OK),
+        (SalesEmployee, ReadClientSettings, OK),
+        (SalesAdmin, ListSessions, OK),
+        (SalesEmployee, ListSessions, OK),
+    ]
+}
+
+/// Observable state an action may change, compared before and after a refused one.
+#[derive(Debug, PartialEq)]
+struct World {
+    statuses: Vec<(i64, String)>,
+    modules: ModuleStates,
+    settings: ClientSettings,
+    previews: i64,
+}
+
+async fn world(org: &Org) -> World {
+    let pool = org.relay.state.store.pool();
+    World {
+        statuses: sqlx::query_as("SELECT id, status FROM users ORDER BY id").fetch_all(pool).await.unwrap(),
+        modules: org.relay.state.store.modules().await.unwrap(),
+        settings: qiao_server::actions::settings::client_settings(&org.relay.state).await.unwrap(),
+        previews: sqlx::query_scalar("SELECT COUNT(*) FROM import_previews").fetch_one(pool).await.unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn rest_permission_matrix() {
+    let org = Org::start().await;
+    let relay = &org.relay;
+    let (sales, eng) = (org.dept("Sales").await, org.dept("Eng").await);
+    let users = [
+        (Who::Super, org.admin.clone()),
+        (Who::SalesAdmin, org.login("S1").await),
+        (Who::SalesEmployee, org.login("S2").await),
+    ];
+    let mut failures = Vec::new();
+    for (n, (who, action, expect)) in cases().into_iter().enumerate() {
+        let me = &users.iter().find(|(w, _)| *w == who).unwrap().1;
+        let tok = me.token.as_str();
+        // Fresh targets per case, so an allowed deactivation does not affect the next case.
+        let target = match action {
+            Action::Deactivate(t) => Some(match t {
+                Target::EmployeeSameDept => org.make_user(&format!("t{n}"), Role::Employee, Some(&sales)).await,
+                Target::EmployeeOtherDept => org.make_user(&format!("t{n}"), Role::Employee, Some(&eng)).await,
+                Target::AdminSameDept => org.make_user(&format!("t{n}"), Role::DeptAdmin, Some(&sales)).await,
+                Target::AdminOtherDept => org.make_user(&format!("t{n}"), Role::DeptAdmin, Some(&eng)).await,
+                Target::SuperAdmin => org.make_user(&format!("t{n}"), Role::SuperAdmin, None).await,
+                Target::Myself => me.id,
+            }),
+            _ => None,
+        };
+        let before = world(&org).await;
+        let since = audit_len(relay).await;
+
+        let (reply, ok_audit) = match action {
+            Action::Deactivate(_) => {
+                let path = format!("/api/admin/users/{}/deactivate", target.unwrap().0);
+                (post_json(relay, &path, tok, serde_json::json!({})).await, Some("user.deactivate"))
+            }
+            Action::ReadAudit => (get(relay, "/api/admin/audit?limit=5", tok).await, None),
+            Action::ExportAudit => (get(relay, "/api/admin/audit.csv", tok).await, Some("audit.export")),
+            Action::VerifyAudit => (get(relay, "/api/admin/audit/verify", tok).await, Some("audit.verify")),
+            Action::ToggleModule => (
+                put_json(relay, "/api/admin/modules", tok, serde_json::json!({ "tasks": false })).await,
+                Some("settings.modules"),
+            ),
+            Action::SetClientSettings => (
+                put_json(
+                    relay,
+                    "/api/admin/settings/client",
+                    tok,
+                    serde_json::json!({ "offline_cache_expiry_days": 7 }),
+                )
+                .await,
+                Some("settings.client"),
+            ),
+            Action::PreviewImport => {
+                (post_file(relay, "/api/admin/import/preview", tok, ORG).await, Some("directory.import_preview"))
+            }
+            Action::ReadDirectory => (get(relay, "/api/directory", tok).await, None),
+            Action::ReadModules => (get(relay, "/api/modules", tok).await, None),
+            Action::ReadClientSettings => (get(relay, "/api/settings/client", tok).await, None),
+            Action::ListSessions => (get(relay, "/api/sessions", tok).await, None),
+        };
+        let rows = audit_since(relay, since).await;
+        let after = world(&org).await;
+        let case = format!("case {n}: {who:?} {action:?}");
+
+        match expect {
+            Ok(()) => {
+                if reply.status != 200 {
+                    failures.push(format!("{case}: expected 200, got {} {}", reply.status, reply.text()));
+                    continue;
+                }
+                if let Some(a) = ok_audit
+                    && !rows.iter().any(|r| r.action == a && r.outcome == "ok" && r.user == Some(me.id.0))
+                {
+                    failures.push(format!("{case}: no ok audit row {a}: {rows:?}"));
+                }
+                // The effect, then undo it for the next case.
+                match action {
+                    Action::Deactivate(_) if status(relay, target.unwrap()).await != "deactivated" => {
+                        failures.push(format!("{case}: target still active"));
+                    }
+                    Action::ToggleModule => {
+                        if after.modules.get(&qiao_model::acl::Module::Tasks) != Some(&false) {
+                            failures.push(format!("{case}: tasks still on"));
+                        }
+                        put_json(relay, "/api/admin/modules", &org.admin.token, serde_json::json!({ "tasks": true }))
+                            .await;
+                    }
+                    Action::SetClientSettings => {
+                        if after.settings.offline_cache_expiry_days != Some(7) {
+                            failures.push(format!("{case}: setting not stored"));
+                        }
+                        let reset = serde_json::json!({ "offline_cache_expiry_days": null });
+                        put_json(relay, "/api/admin/settings/client", &org.admin.token, reset).await;
+                    }
+                    Action::ExportAudit if !reply.body.starts_with("\u{feff}id,".as_bytes()) => {
+                        failures.push(format!("{case}: not our CSV"));
+                    }
+                    _ => {}
+                }
+            }
+            Err((audit_action, needle)) => {
+                if reply.status != 403 {
+                    failures.push(format!("{case}: expected 403, got {} {}", reply.status, reply.text()));
+                    continue;
+                }
+                let err: ApiError = reply.json();
+                if err.code != "forbidden" || !err.message.contains(needle) {
+                    failures.push(format!("{case}: error {err:?} should say {needle:?}"));
+                }
+                match rows.as_slice() {
+                    [r] if r.action == audit_action && r.outcome == "refused" && r.user == Some(me.id.0) => {}
+                    other => failures.push(format!("{case}: expected one refused {audit_action} row, got {other:?}")),
+                }
+                if before != after {
+                    failures.push(format!("{case}: side effect\n before {before:?}\n after  {after:?}"));
+                }
+                if reply.text().contains("hash") || reply.text().contains("employee_id") {
+                    failures.push(format!("{case}: the refusal leaks data: {}", reply.text()));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases().len(), failures.join("\n"));
+}
+
+/// Nobody sees password hashes or sessions in the directory.
+#[tokio::test]
+async fn the_directory_holds_no_secrets() {
+    let org = Org::start().await;
+    let s2 = org.login("S2").await;
+    let r = get(&org.relay, "/api/directory", &s2.token).await;
+    assert_eq!(r.status, 200);
+    let text = r.text();
+    for secret in ["argon2", "password", "token", "session"] {
+        assert!(!text.contains(secret), "the directory mentions {secret}: {text}");
+    }
+    let dir: qiao_model::api::Directory = r.json();
+    assert_eq!(dir.users.len(), 7);
+    assert_eq!(dir.document, directory::document_id());
+}
+
+/// Each role against the directory document over sync: every role reads it, no role writes it
+/// (refused, connection closed, one `sync.write` row, nothing stored).
+#[tokio::test]
+async fn sync_permission_matrix_for_the_directory() {
+    let org = Org::start().await;
+    let relay = &org.relay;
+    let id = directory::document_id();
+    let users = [org.admin.clone(), org.login("S1").await, org.login("S2").await];
+    for user in &users {
+        let mut c = relay.connect(user).await;
+        let mut doc = AutoCommit::new();
+        let people = synced_directory(&mut c, &mut doc, 7).await;
+        assert!(people.iter().any(|p| p.id == user.id), "{} reads the directory", user.username);
+
+        let chunks: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM doc_chunks WHERE doc_id = ?")
+            .bind(id.to_string())
+            .fetch_one(relay.state.store.pool())
+            .await
+            .unwrap();
+        let since = audit_len(relay).await;
+        doc.set_actor(qiao_model::actor::actor_for(user.id, [7; 8]));
+        automerge::transaction::Transactable::put(&mut doc, automerge::ROOT, "kind", "hacked").unwrap();
+        doc.commit();
+        c.sync(id, &mut doc).await.expect_err("refused").assert_says("read-only");
+        let rows = audit_since(relay, since).await;
+        assert!(
+            rows.len() == 1
+                && rows[0].action == "sync.write"
+                && rows[0].outcome == "refused"
+                && rows[0].user == Some(user.id.0),
+            "{}: {rows:?}",
+            user.username
+        );
+        let after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM doc_chunks WHERE doc_id = ?")
+            .bind(id.to_string())
+            .fetch_one(relay.state.store.pool())
+            .await
+            .unwrap();
+        assert_eq!(after, chunks, "{}: nothing stored", user.username);
+    }
+    // A change under the relay's own actor (user 0) is refused like any other foreign actor.
+    let s2 = &users[2];
+    let mut c = relay.connect(s2).await;
+    let mut doc = AutoCommit::new();
+    synced_directory(&mut c, &mut doc, 7).await;
+    doc.set_actor(qiao_model::actor::actor_for(UserId(0), [1; 8]));
+    automerge::transaction::Transactable::put(&mut doc, automerge::ROOT, "kind", "forged").unwrap();
+    doc.commit();
+    c.sync(id, &mut doc).await.expect_err("refused");
+}
