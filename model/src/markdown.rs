@@ -78,7 +78,7 @@ pub fn render(text: &str) -> String {
     let mut out = String::new();
     html::push_html(&mut out, events);
     // Links open outside the app, without handing it a reference or a referrer.
-    out.replace("<a href=", "<a target=\"_blank\" rel=\"noopener noreferrer nofollow\" href=")
+    out.trim_end().replace("<a href=", "<a target=\"_blank\" rel=\"noopener noreferrer nofollow\" href=")
 }
 
 /// Plain-text excerpt of a message (for replies, notifications, search snippets).

@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 
-const texts = page => page.$$eval('[data-testid="message-text"]', els => els.map(e => e.textContent));
+const texts = page => page.$$eval('[data-testid="message-text"]', els => els.map(e => e.textContent.trim()));
 const row = (page, text) => page.locator('[data-testid="message"]', { has: page.locator('[data-testid="message-text"]', { hasText: text }) });
 const connState = (page, state) => page.waitForSelector(`[data-testid="conn-status"][data-state="${state}"]`, { timeout: 20_000 });
 

@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 
-const texts = page => page.$$eval('[data-testid="message-text"]', els => els.map(e => e.textContent));
+const texts = page => page.$$eval('[data-testid="message-text"]', els => els.map(e => e.textContent.trim()));
 
 /** Wait until `page` shows every text of `want` (and return what it shows). */
 async function waitForTexts(page, want, timeout = 20_000) {
@@ -23,7 +23,7 @@ async function send(page, text) {
   const box = page.getByTestId("composer-input");
   await box.fill(text);
   await box.press("Enter");
-  await page.waitForFunction(t => [...document.querySelectorAll('[data-testid="message-text"]')].some(e => e.textContent === t), text, { timeout: 10_000 });
+  await page.waitForFunction(t => [...document.querySelectorAll('[data-testid="message-text"]')].some(e => e.textContent.trim() === t), text, { timeout: 10_000 });
 }
 
 const connState = (page, state) => page.waitForSelector(`[data-testid="conn-status"][data-state="${state}"]`, { timeout: 20_000 });
