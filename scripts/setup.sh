@@ -40,8 +40,11 @@ apt_install() {
 }
 
 # --- the wasm route -------------------------------------------------------------------------
-wasm_route=""
-if rustup target list --installed 2>/dev/null | grep -q '^wasm32-unknown-unknown$'; then
+# QIAO_WASM_ROUTE=debian|rustup forces a route (to test the other one on a machine that has both).
+wasm_route="${QIAO_WASM_ROUTE:-}"
+if [ -n "$wasm_route" ]; then
+  :
+elif rustup target list --installed 2>/dev/null | grep -q '^wasm32-unknown-unknown$'; then
   wasm_route=rustup
 elif rustup target add wasm32-unknown-unknown >/dev/null 2>&1; then
   wasm_route=rustup
