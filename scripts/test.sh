@@ -30,9 +30,11 @@ log=$(mktemp -d)
 
 step "locales"
 if node -e '
-  const zh = require("./app/locales/zh-CN.json"), en = require("./app/locales/en.json");
-  const a = Object.keys(zh).sort().join(), b = Object.keys(en).sort().join();
-  if (a !== b) { console.error("zh-CN and en have different keys"); process.exit(1); }
+  const fs = require("fs");
+  const load = suffix => Object.assign({}, ...fs.readdirSync("app/locales").filter(f => f.endsWith(suffix)).map(f => require("./app/locales/" + f)));
+  const zh = load("zh-CN.json"), en = load("en.json");
+  const missing = [...Object.keys(zh).filter(k => !(k in en)).map(k => "en lacks " + k), ...Object.keys(en).filter(k => !(k in zh)).map(k => "zh-CN lacks " + k)];
+  if (missing.length) { console.error(missing.join("\n")); process.exit(1); }
   console.log(Object.keys(zh).length + " keys in both languages");'; then
   passed=$((passed + 1)); else failed=$((failed + 1)); fi
 

@@ -24,14 +24,26 @@ impl Locale {
     }
 }
 
+/// Each feature area may keep its strings in its own pair of files (`locales/<area>.<locale>.json`;
+/// chat and the shell use `locales/<locale>.json`); they are merged here.
+fn merged(files: &[&str]) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    for f in files {
+        out.extend(serde_json::from_str::<HashMap<String, String>>(f).unwrap_or_default());
+    }
+    out
+}
+
 fn dict(locale: Locale) -> &'static HashMap<String, String> {
     static ZH: OnceLock<HashMap<String, String>> = OnceLock::new();
     static EN: OnceLock<HashMap<String, String>> = OnceLock::new();
     match locale {
-        Locale::ZhCn => {
-            ZH.get_or_init(|| serde_json::from_str(include_str!("../locales/zh-CN.json")).unwrap_or_default())
+        Locale::ZhCn => ZH.get_or_init(|| {
+            merged(&[include_str!("../locales/zh-CN.json"), include_str!("../locales/admin.zh-CN.json")])
+        }),
+        Locale::En => {
+            EN.get_or_init(|| merged(&[include_str!("../locales/en.json"), include_str!("../locales/admin.en.json")]))
         }
-        Locale::En => EN.get_or_init(|| serde_json::from_str(include_str!("../locales/en.json")).unwrap_or_default()),
     }
 }
 
