@@ -28,13 +28,14 @@ impl ApiFailure {
     }
 }
 
-async fn call(method: &str, path: &str, body: Option<String>) -> Result<String, ApiFailure> {
+/// `body`: (content type, text).
+async fn call(method: &str, path: &str, body: Option<(&str, String)>) -> Result<String, ApiFailure> {
     let init = RequestInit::new();
     init.set_method(method);
     init.set_credentials(RequestCredentials::SameOrigin);
     let headers = web_sys::Headers::new().map_err(|_| ApiFailure::Offline)?;
-    if let Some(b) = &body {
-        let _ = headers.set("content-type", "application/json");
+    if let Some((content_type, b)) = &body {
+        let _ = headers.set("content-type", content_type);
         init.set_body(&wasm_bindgen::JsValue::from_str(b));
     }
     init.set_headers(&headers);
@@ -58,16 +59,44 @@ async fn call(method: &str, path: &str, body: Option<String>) -> Result<String, 
     }
 }
 
-pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiFailure> {
-    let text = call("GET", path, None).await?;
-    serde_json::from_str(&text)
+fn decode<T: DeserializeOwned>(text: &str) -> Result<T, ApiFailure> {
+    serde_json::from_str(text)
         .map_err(|e| ApiFailure::Refused(ApiError { code: "decode".into(), message: e.to_string() }))
 }
 
+fn json<B: Serialize>(body: &B) -> Option<(&'static str, String)> {
+    Some(("application/json", serde_json::to_string(body).unwrap_or_default()))
+}
+
+pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiFailure> {
+    decode(&call("GET", path, None).await?)
+}
+
 pub async fn post<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, ApiFailure> {
-    let text = call("POST", path, Some(serde_json::to_string(body).unwrap_or_default())).await?;
-    serde_json::from_str(&text)
-        .map_err(|e| ApiFailure::Refused(ApiError { code: "decode".into(), message: e.to_string() }))
+    decode(&call("POST", path, json(body)).await?)
+}
+
+pub async fn put<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, ApiFailure> {
+    decode(&call("PUT", path, json(body)).await?)
+}
+
+/// POST a text as is (an uploaded CSV or JSON file) and decode the JSON answer.
+pub async fn post_text<T: DeserializeOwned>(path: &str, content_type: &str, text: String) -> Result<T, ApiFailure> {
+    decode(&call("POST", path, Some((content_type, text))).await?)
+}
+
+/// POST without a body and decode the JSON answer.
+pub async fn post_bare<T: DeserializeOwned>(path: &str) -> Result<T, ApiFailure> {
+    decode(&call("POST", path, None).await?)
+}
+
+/// A POST whose answer has no body (204).
+pub async fn post_no_content<B: Serialize>(path: &str, body: &B) -> Result<(), ApiFailure> {
+    call("POST", path, Some(("application/json", serde_json::to_string(body).unwrap_or_default()))).await.map(|_| ())
+}
+
+pub async fn delete(path: &str) -> Result<(), ApiFailure> {
+    call("DELETE", path, None).await.map(|_| ())
 }
 
 pub async fn post_empty(path: &str) -> Result<(), ApiFailure> {

@@ -1,4 +1,5 @@
 //! One folder per product module.
 
+pub mod admin;
 pub mod auth;
 pub mod chat;

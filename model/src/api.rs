@@ -56,10 +56,76 @@ pub struct ChannelSummary {
     pub id: ChannelId,
     pub name: String,
     pub private: bool,
+    #[serde(default)]
+    pub kind: ConversationKind,
+    /// Archived conversations are read-only.
+    #[serde(default)]
+    pub archived: bool,
+    #[serde(default)]
+    pub members: u32,
+    /// For a direct message: the other person.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dm_peer: Option<UserBrief>,
     /// The newest segment anyone has written to; the app opens this one and the next.
     pub head_segment: u32,
     /// The document id of `head_segment` (what an automerge-repo client would `find`).
     pub head_document: DocumentId,
+}
+
+/// Public and private channels, small groups (群组), and 1:1 direct messages.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConversationKind {
+    #[default]
+    Channel,
+    Group,
+    Dm,
+}
+
+impl ConversationKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConversationKind::Channel => "channel",
+            ConversationKind::Group => "group",
+            ConversationKind::Dm => "dm",
+        }
+    }
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "group" => ConversationKind::Group,
+            "dm" => ConversationKind::Dm,
+            _ => ConversationKind::Channel,
+        }
+    }
+}
+
+/// A person as a list shows them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserBrief {
+    pub id: UserId,
+    pub display_name: String,
+}
+
+/// A member of a conversation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    pub id: UserId,
+    pub username: String,
+    pub display_name: String,
+    /// `owner` or `member`.
+    pub role: String,
+}
+
+/// `POST /api/dms`: open (or find) the 1:1 conversation with `user`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct OpenDm {
+    pub user: UserId,
+}
+
+/// `POST /api/channels/{id}/members`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AddMember {
+    pub user: UserId,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -67,6 +133,11 @@ pub struct CreateChannel {
     pub name: String,
     #[serde(default)]
     pub private: bool,
+    /// `group`: a private conversation of the listed people (the creator included anyway).
+    #[serde(default)]
+    pub kind: ConversationKind,
+    #[serde(default)]
+    pub members: Vec<UserId>,
 }
 
 /// Every error body the API returns: a stable code for programs, a sentence for people.

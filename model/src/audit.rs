@@ -71,6 +71,11 @@ events! {
     }
     Channel {
         ChannelCreate = "channel.create",
+        /// Someone added to a conversation (or joining a public channel).
+        ChannelMemberAdd = "channel.member_add",
+        /// Someone removed from a conversation (or leaving it).
+        ChannelMemberRemove = "channel.member_remove",
+        ChannelArchive = "channel.archive",
     }
     User {
         /// An account added from the command line.

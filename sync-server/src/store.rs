@@ -14,6 +14,7 @@
 //! from [`Store::begin`].
 
 pub mod audit;
+pub mod channels;
 pub mod directory;
 pub mod sessions;
 pub mod settings;
@@ -22,7 +23,7 @@ pub use audit::{AuditFilter, AuditRecord, audit_tx};
 
 use crate::error::AppError;
 use qiao_model::acl::Role;
-use qiao_model::api::{ChannelSummary, Me};
+use qiao_model::api::{ChannelSummary, ConversationKind, Me, UserBrief};
 use qiao_model::ids::{ChannelId, DeptId, DocumentId, UserId};
 use qiao_model::schema::chat;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -212,7 +213,45 @@ impl Store {
 
     // --- channels ------------------------------------------------------------------------------
 
-    /// Create a channel, its first segments and its creator's membership in one transaction.
+    /// Create a conversation, its first segments and its members (the creator as owner) in an
+    /// open transaction; the caller writes the audit row in the same transaction and commits.
+    pub async fn create_channel_tx(
+        tx: &mut Tx,
+        id: &ChannelId,
+        name: &str,
+        private: bool,
+        kind: ConversationKind,
+        creator: UserId,
+        members: &[UserId],
+    ) -> Result<(), AppError> {
+        sqlx::query("INSERT INTO channels (id, name, private, kind, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+            .bind(id.as_str())
+            .bind(name)
+            .bind(private)
+            .bind(kind.as_str())
+            .bind(creator.0)
+            .bind(now_ms())
+            .execute(&mut **tx)
+            .await?;
+        sqlx::query("INSERT INTO channel_members (channel_id, user_id, role, joined_at) VALUES (?, ?, 'owner', ?)")
+            .bind(id.as_str())
+            .bind(creator.0)
+            .bind(now_ms())
+            .execute(&mut **tx)
+            .await?;
+        for m in members.iter().filter(|m| **m != creator) {
+            sqlx::query("INSERT OR IGNORE INTO channel_members (channel_id, user_id, role, joined_at) VALUES (?, ?, 'member', ?)")
+                .bind(id.as_str())
+                .bind(m.0)
+                .bind(now_ms())
+                .execute(&mut **tx)
+                .await?;
+        }
+        register_segments(tx, id, 0..=SEGMENTS_AHEAD).await?;
+        Ok(())
+    }
+
+    /// Create a public or private channel owned by `creator` (first start, tests).
     pub async fn create_channel(
         &self,
         id: &ChannelId,
@@ -221,29 +260,9 @@ impl Store {
         creator: UserId,
     ) -> Result<ChannelSummary, AppError> {
         let mut tx = self.begin().await?;
-        sqlx::query("INSERT INTO channels (id, name, private, created_by, created_at) VALUES (?, ?, ?, ?, ?)")
-            .bind(id.as_str())
-            .bind(name)
-            .bind(private)
-            .bind(creator.0)
-            .bind(now_ms())
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("INSERT INTO channel_members (channel_id, user_id, role, joined_at) VALUES (?, ?, 'owner', ?)")
-            .bind(id.as_str())
-            .bind(creator.0)
-            .bind(now_ms())
-            .execute(&mut *tx)
-            .await?;
-        register_segments(&mut tx, id, 0..=SEGMENTS_AHEAD).await?;
+        Self::create_channel_tx(&mut tx, id, name, private, ConversationKind::Channel, creator, &[]).await?;
         tx.commit().await?;
-        Ok(ChannelSummary {
-            id: id.clone(),
-            name: name.to_string(),
-            private,
-            head_segment: 0,
-            head_document: chat::segment_id(id, 0),
-        })
+        self.channel_summary(id, creator).await?.ok_or_else(|| AppError::Internal("channel vanished".into()))
     }
 
     pub async fn add_member(&self, channel: &ChannelId, user: UserId) -> Result<(), AppError> {
@@ -256,31 +275,28 @@ impl Store {
         Ok(())
     }
 
-    /// Channels `user` may read: every public one and the private ones they belong to.
+    /// Conversations `user` may read: every public channel and the rest they belong to,
+    /// archived ones included (read-only).
     pub async fn channels_for(&self, user: UserId) -> Result<Vec<ChannelSummary>, AppError> {
-        let rows = sqlx::query(
-            "SELECT c.id, c.name, c.private, c.head_segment FROM channels c
-             WHERE c.archived = 0 AND (c.private = 0 OR EXISTS (
-               SELECT 1 FROM channel_members m WHERE m.channel_id = c.id AND m.user_id = ?))
-             ORDER BY c.created_at, c.id",
-        )
+        let rows = sqlx::query(&format!(
+            "{SUMMARY_SELECT} WHERE (c.private = 0 OR me.user_id IS NOT NULL) ORDER BY c.created_at, c.id"
+        ))
+        .bind(user.0)
         .bind(user.0)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .iter()
-            .map(|r| {
-                let id = ChannelId(r.get("id"));
-                let head: i64 = r.get("head_segment");
-                ChannelSummary {
-                    head_document: chat::segment_id(&id, head as u32),
-                    id,
-                    name: r.get("name"),
-                    private: r.get::<bool, _>("private"),
-                    head_segment: head as u32,
-                }
-            })
-            .collect())
+        Ok(rows.iter().map(summary_from_row).collect())
+    }
+
+    /// One conversation as `user` sees it (whether or not they may read it: callers check).
+    pub async fn channel_summary(&self, id: &ChannelId, user: UserId) -> Result<Option<ChannelSummary>, AppError> {
+        let row = sqlx::query(&format!("{SUMMARY_SELECT} WHERE c.id = ?"))
+            .bind(user.0)
+            .bind(user.0)
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(summary_from_row))
     }
 
     // --- documents -----------------------------------------------------------------------------
@@ -446,6 +462,32 @@ impl Store {
         audit_tx(&mut tx, rec).await?;
         tx.commit().await?;
         Ok(())
+    }
+}
+
+/// Every column a [`ChannelSummary`] needs; binds: the viewing user twice.
+const SUMMARY_SELECT: &str = "SELECT c.id, c.name, c.private, c.kind, c.archived, c.head_segment,
+       (SELECT COUNT(*) FROM channel_members m WHERE m.channel_id = c.id) AS members,
+       peer.id AS peer_id, peer.display_name AS peer_name
+     FROM channels c
+     LEFT JOIN channel_members me ON me.channel_id = c.id AND me.user_id = ?
+     LEFT JOIN users peer ON c.kind = 'dm' AND peer.id = (
+       SELECT m.user_id FROM channel_members m WHERE m.channel_id = c.id AND m.user_id != ? LIMIT 1)";
+
+fn summary_from_row(r: &sqlx::sqlite::SqliteRow) -> ChannelSummary {
+    let id = ChannelId(r.get("id"));
+    let head: i64 = r.get("head_segment");
+    let peer_id: Option<i64> = r.get("peer_id");
+    ChannelSummary {
+        head_document: chat::segment_id(&id, head as u32),
+        id,
+        name: r.get("name"),
+        private: r.get::<bool, _>("private"),
+        kind: ConversationKind::parse(&r.get::<String, _>("kind")),
+        archived: r.get::<bool, _>("archived"),
+        members: r.get::<i64, _>("members") as u32,
+        dm_peer: peer_id.map(|id| UserBrief { id: UserId(id), display_name: r.get("peer_name") }),
+        head_segment: head as u32,
     }
 }
 

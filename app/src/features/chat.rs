@@ -4,6 +4,7 @@
 pub mod channel_dialog;
 pub mod channel_view;
 pub mod composer;
+pub mod members_panel;
 pub mod message_list;
 pub mod search_panel;
 pub mod shell;

@@ -86,6 +86,22 @@ export async function replaceChunks(doc, newKey, snapshot, oldKeys) {
   await done(tx);
 }
 
+/** Delete every chunk of one document (access to it was withdrawn). */
+export async function deleteDoc(doc) {
+  const db = await openDb();
+  const tx = db.transaction("chunks", "readwrite");
+  const index = tx.objectStore("chunks").index("doc");
+  const req = index.openKeyCursor(IDBKeyRange.only(doc));
+  req.onsuccess = () => {
+    const cursor = req.result;
+    if (cursor) {
+      tx.objectStore("chunks").delete(cursor.primaryKey);
+      cursor.continue();
+    }
+  };
+  await done(tx);
+}
+
 export async function clearAll() {
   const db = await openDb();
   const tx = db.transaction("chunks", "readwrite");

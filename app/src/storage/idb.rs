@@ -16,6 +16,8 @@ extern "C" {
     fn get_chunk_js(key: &str) -> js_sys::Promise;
     #[wasm_bindgen(js_name = replaceChunks)]
     fn replace_chunks_js(doc: &str, new_key: &str, snapshot: Uint8Array, old_keys: Array) -> js_sys::Promise;
+    #[wasm_bindgen(js_name = deleteDoc)]
+    fn delete_doc_js(doc: &str) -> js_sys::Promise;
     #[wasm_bindgen(js_name = clearAll)]
     fn clear_all_js() -> js_sys::Promise;
     #[wasm_bindgen(js_name = withLockIfAvailable)]
@@ -65,6 +67,10 @@ pub async fn get_chunk(key: &str) -> IdbResult<Option<Vec<u8>>> {
 pub async fn replace_chunks(doc: &str, new_key: &str, snapshot: &[u8], old_keys: &[String]) -> IdbResult<()> {
     let keys: Array = old_keys.iter().map(|k| JsValue::from_str(k)).collect();
     JsFuture::from(replace_chunks_js(doc, new_key, Uint8Array::from(snapshot), keys)).await.map(|_| ()).map_err(err)
+}
+
+pub async fn delete_doc(doc: &str) -> IdbResult<()> {
+    JsFuture::from(delete_doc_js(doc)).await.map(|_| ()).map_err(err)
 }
 
 pub async fn clear_all() -> IdbResult<()> {

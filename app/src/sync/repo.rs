@@ -87,6 +87,8 @@ pub struct Repo {
     pub status: RwSignal<ConnStatus>,
     /// Bumped when the relay ends the session (logged out elsewhere, revoked).
     pub session_ended: RwSignal<bool>,
+    /// The relay said it will not (or cannot yet) serve this document.
+    pub unavailable: RwSignal<Option<DocumentId>>,
     /// The latest ephemeral message from another peer: (document, payload).
     pub ephemeral: RwSignal<Option<(DocumentId, Vec<u8>)>>,
 }
@@ -134,6 +136,7 @@ impl Repo {
             status: RwSignal::new(ConnStatus::Connecting),
             session_ended: RwSignal::new(false),
             ephemeral: RwSignal::new(None),
+            unavailable: RwSignal::new(None),
         };
         let r = repo.clone();
         idb::on_foreign_chunk(move |doc, key| {
@@ -457,6 +460,7 @@ impl Repo {
             }
             Message::Sync { document_id, data, .. } => self.on_sync(document_id, &data),
             Message::Ephemeral { document_id, data, .. } => self.ephemeral.set(Some((document_id, data))),
+            Message::DocUnavailable { document_id, .. } => self.unavailable.set(Some(document_id)),
             Message::Error { message } => {
                 leptos::logging::warn!("relay error: {message}");
                 if message.contains("session") {
@@ -536,6 +540,13 @@ impl Repo {
             }
         };
         self.send(&msg);
+    }
+
+    /// Forget a document this user may no longer hold: from memory and from IndexedDB.
+    pub async fn forget(&self, id: DocumentId) {
+        self.inner.borrow_mut().docs.remove(&id);
+        storage::remove(&acked_key(&id));
+        let _ = idb::delete_doc(&id.to_string()).await;
     }
 
     /// Log out: stop syncing and forget every local copy.

@@ -290,6 +290,11 @@ pub fn edit(doc: &mut AutoCommit, id: &str, new_text: &str, now_ms: i64) -> Resu
 /// Mark a message deleted (its text stays in history for the audit, the UI hides it).
 pub fn delete(doc: &mut AutoCommit, id: &str, now_ms: i64) -> Result<(), ChatError> {
     let m = find_message(doc, id).ok_or(ChatError::NoSuchMessage)?;
+    // Already deleted: nothing to do. Writing `true` again over two concurrent `true`s would make
+    // automerge emit a *delete* of the losing one, which [`validate`] refuses on another's message.
+    if bool_of(doc, &m, "deleted") {
+        return Ok(());
+    }
     doc.put(&m, "deleted", true).map_err(|_| ChatError::NoSuchMessage)?;
     commit(doc, now_ms);
     Ok(())

@@ -72,8 +72,15 @@ pub enum Refusal {
 
 struct PeerSync {
     peer_id: PeerId,
+    user: UserId,
     state: sync::State,
     handle: ConnHandle,
+    /// The last message sent to this peer carried changes, and it has not answered since (it
+    /// will: applying changes moves its heads). Fan-out waits for that answer rather than queue
+    /// one more message per new change: otherwise a peer that falls behind (a paused tab, a
+    /// flooded channel) keeps a standing queue of stale sync messages, each of which it answers
+    /// and each answer drawing another, so its latency never recovers while the document is busy.
+    awaiting: bool,
 }
 
 struct Slot {
@@ -185,9 +192,12 @@ impl Registry {
         let s = &mut *slot;
         let peer = s.peers.entry(conn.id).or_insert_with(|| PeerSync {
             peer_id: conn.peer_id.clone(),
+            user: conn.user,
             state: sync::State::new(),
             handle: conn.handle.clone(),
+            awaiting: false,
         });
+        peer.awaiting = false;
         let doc = s.doc.as_mut().expect("loaded above");
         let before = doc.get_heads();
         if let Err(e) = contain(|| doc.receive_sync_message(&mut peer.state, msg)) {
@@ -244,19 +254,25 @@ impl Registry {
         let Some(doc) = s.doc.as_mut() else { return };
         let mut broken = Vec::new();
         for (cid, p) in s.peers.iter_mut() {
+            if p.awaiting {
+                continue;
+            }
             // Generating works from what the peer told us (its heads, needs, bloom filter): a
             // panic here would end the task of whichever peer's frame triggered the fan-out, and
             // again on every later frame. Contained, it ends only the peer whose state it is.
             match contain(|| Ok::<_, std::convert::Infallible>(doc.generate_sync_message(&mut p.state))) {
-                Ok(Some(m)) => self.send(
-                    &p.handle,
-                    Message::Sync {
-                        sender_id: self.server_peer.clone(),
-                        target_id: p.peer_id.clone(),
-                        document_id: id,
-                        data: m.encode(),
-                    },
-                ),
+                Ok(Some(m)) => {
+                    p.awaiting = !m.changes.is_empty();
+                    self.send(
+                        &p.handle,
+                        Message::Sync {
+                            sender_id: self.server_peer.clone(),
+                            target_id: p.peer_id.clone(),
+                            document_id: id,
+                            data: m.encode(),
+                        },
+                    )
+                }
                 Ok(None) => {}
                 Err(e) => {
                     p.handle.close(format!("sync state unusable: {e}"));
@@ -370,6 +386,33 @@ impl Registry {
         }
         self.fan_out(id, s);
         Ok(true)
+    }
+
+    /// Stop syncing `user` on every open document `which` selects (removed from a conversation):
+    /// their peers are dropped and told `doc-unavailable`. Every later frame is checked anew.
+    pub async fn revoke(&self, user: UserId, which: impl Fn(&DocKind) -> bool) {
+        let slots: Vec<(DocumentId, Arc<tokio::sync::Mutex<Slot>>)> =
+            self.slots.lock().unwrap_or_else(|p| p.into_inner()).iter().map(|(id, s)| (*id, s.clone())).collect();
+        for (id, slot) in slots {
+            let mut s = slot.lock().await;
+            if !which(&s.kind) {
+                continue;
+            }
+            s.peers.retain(|_, p| {
+                if p.user != user {
+                    return true;
+                }
+                self.send(
+                    &p.handle,
+                    Message::DocUnavailable {
+                        sender_id: self.server_peer.clone(),
+                        target_id: p.peer_id.clone(),
+                        document_id: id,
+                    },
+                );
+                false
+            });
+        }
     }
 
     /// A connection ended: remove its peers; drop documents nobody syncs any more.

@@ -112,9 +112,15 @@ async fn run(state: AppState, who: AuthUser, ip: String, socket: WebSocket) {
     }
     state.registry.disconnect(conn_id, docs).await;
     state.connections.unregister(conn_id);
-    // Give the writer a moment to flush the error frame; it ends when the queue closes.
+    // Give the writer a moment to flush the error frame; it ends when the queue closes. A client
+    // that does not read keeps it blocked on a full socket: abort it then, which drops the socket
+    // and the frames still queued (otherwise both live as long as the client keeps the TCP
+    // connection open).
     drop(handle);
-    let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
+    let mut writer = writer;
+    if tokio::time::timeout(Duration::from_secs(2), &mut writer).await.is_err() {
+        writer.abort();
+    }
 }
 
 async fn serve(

@@ -736,3 +736,47 @@ pub fn raw_sync_message(heads: &[ChangeHash], need: &[ChangeHash], have: &[RawHa
     }
     out
 }
+
+impl SyncClient {
+    /// Like [`Relay::connect`] over a TCP stream the test set up itself (e.g. with a tiny
+    /// receive buffer, to play a client that does not read).
+    pub async fn connect_over(stream: TcpStream, req: Request) -> SyncClient {
+        let (ws, res) = tokio::time::timeout(STEP, tokio_tungstenite::client_async(req, MaybeTlsStream::Plain(stream)))
+            .await
+            .expect("upgrade answered")
+            .unwrap_or_else(|e| panic!("upgrade refused: {e}"));
+        assert_eq!(res.status().as_u16(), 101);
+        static PEER: AtomicU64 = AtomicU64::new(1);
+        let mut c = SyncClient {
+            ws,
+            peer_id: PeerId(format!("test-peer-s{}", PEER.fetch_add(1, Ordering::Relaxed))),
+            server_peer: PeerId(String::new()),
+            states: HashMap::new(),
+            pending: HashMap::new(),
+            synced: HashSet::new(),
+            unavailable: Vec::new(),
+        };
+        c.join().await;
+        c
+    }
+}
+
+/// Whether a peer reporting `heads` has change `h`: `h` is one of them, or behind one of them
+/// (`doc` must know the heads to tell; unknown heads count as not yet).
+pub fn acknowledges(doc: &mut AutoCommit, heads: &[ChangeHash], h: ChangeHash) -> bool {
+    if heads.contains(&h) {
+        return true;
+    }
+    heads.iter().all(|x| doc.get_change_by_hash(x).is_some()) && !doc.get_changes(heads).iter().any(|c| c.hash() == h)
+}
+
+/// The kernel's state of the IPv4 loopback TCP socket `local_port` → `remote_port`
+/// (`/proc/net/tcp`'s `st`: 1 established, 4 FIN_WAIT1, 6 TIME_WAIT, 7 closed...), if it exists.
+pub fn tcp_state(local_port: u16, remote_port: u16) -> Option<u8> {
+    let table = std::fs::read_to_string("/proc/net/tcp").expect("read /proc/net/tcp");
+    table.lines().skip(1).find_map(|line| {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let port = |s: &str| s.rsplit(':').next().and_then(|p| u16::from_str_radix(p, 16).ok());
+        (port(f[1])? == local_port && port(f[2])? == remote_port).then(|| u8::from_str_radix(f[3], 16).ok()).flatten()
+    })
+}

@@ -5,6 +5,7 @@
 //! the newest segment is full, writers move to the next one (see `qiao_model::schema::chat`).
 
 use super::composer::Composer;
+use super::members_panel::MembersPanel;
 use super::message_list::MessageList;
 use crate::contexts::{RepoRef, expect_repo, expect_session};
 use crate::i18n::expect_i18n;
@@ -192,8 +193,11 @@ pub fn ChannelView(channel: ChannelSummary, sidebar_open: RwSignal<bool>) -> imp
         }
     });
 
-    let name = channel.name.clone();
+    let name = super::sidebar::display_name(&channel);
     let private = channel.private;
+    let archived = channel.archived;
+    let members_open = RwSignal::new(false);
+    let summary = StoredValue::new(channel.clone());
     view! {
         <header class="chat-header">
             <button
@@ -209,6 +213,13 @@ pub fn ChannelView(channel: ChannelSummary, sidebar_open: RwSignal<bool>) -> imp
             <span class="chat-subtitle">
                 {move || i18n.t(if private { "chat.members_private" } else { "chat.members_public" })}
             </span>
+            <button
+                class="btn btn-ghost btn-sm members-toggle"
+                data-testid="members-toggle"
+                on:click=move |_| members_open.update(|o| *o = !*o)
+            >
+                {move || i18n.tf("members.count", &[("n", summary.with_value(|c| c.members).to_string())])}
+            </button>
             <Show when=move || pinned.with(|p| !p.is_empty())>
                 <button
                     class="btn btn-ghost btn-sm pins-toggle"
@@ -247,7 +258,17 @@ pub fn ChannelView(channel: ChannelSummary, sidebar_open: RwSignal<bool>) -> imp
             can_load_earlier=can_load_earlier
             on_load_earlier=load_earlier
         />
-        <Composer segments=segments channel_name=name me=me />
+        <Show when=move || members_open.get()>
+            <MembersPanel channel=summary.get_value() open=members_open />
+        </Show>
+        {if archived {
+            view! {
+                <div class="banner banner-info" data-testid="archived-banner">{move || i18n.t("chat.archived")}</div>
+            }
+                .into_any()
+        } else {
+            view! { <Composer segments=segments channel_name=name.clone() me=me.clone() /> }.into_any()
+        }}
         <div class="typing-indicator" data-testid="typing" aria-live="polite">
             {move || typing_text.get().unwrap_or_default()}
         </div>

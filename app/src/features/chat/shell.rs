@@ -6,6 +6,7 @@ use super::search_panel::{FocusMessage, SearchPanel};
 use super::sidebar::Sidebar;
 use crate::api;
 use crate::contexts::{expect_session, provide_repo};
+use crate::features::admin::{Page, admin_page::AdminPage, provide_nav};
 use crate::i18n::expect_i18n;
 use crate::storage;
 use crate::sync::repo::{ConnStatus, Repo};
@@ -38,8 +39,17 @@ impl Channels {
     }
 }
 
-async fn refresh_channels(channels: Channels) {
+async fn refresh_channels(channels: Channels, repo: Repo) {
     if let Ok(list) = api::get::<Vec<ChannelSummary>>("/api/channels").await {
+        // Conversations that are gone (removed from, or no longer readable): wipe their copies.
+        let gone: Vec<ChannelSummary> =
+            channels.list.get_untracked().into_iter().filter(|c| !list.iter().any(|n| n.id == c.id)).collect();
+        for c in gone {
+            for n in 0..=c.head_segment + 3 {
+                repo.forget(qiao_model::schema::chat::segment_id(&c.id, n)).await;
+            }
+            storage::remove(&format!("qiao.seg.{}", c.id));
+        }
         storage::set_json("qiao.channels", &list);
         let keep = channels.selected.get_untracked().filter(|s| list.iter().any(|c| &c.id == s));
         if channels.list.get_untracked() != list {
@@ -69,9 +79,44 @@ pub fn Shell() -> impl IntoView {
 
     // Refresh the channel list whenever the relay (re)connects.
     let status = repo.status;
+    // Refreshes coalesce: while one is in flight, any number of requests make one more after it.
+    let refreshing = StoredValue::new((false, false));
+    let refresh = {
+        let repo = repo.clone();
+        move |_force: bool| {
+            let (in_flight, _) = refreshing.get_value();
+            if in_flight {
+                refreshing.set_value((true, true));
+                return;
+            }
+            refreshing.set_value((true, false));
+            let repo = repo.clone();
+            leptos::task::spawn_local(async move {
+                loop {
+                    refresh_channels(channels, repo.clone()).await;
+                    let (_, again) = refreshing.get_value();
+                    if !again {
+                        break;
+                    }
+                    refreshing.set_value((true, false));
+                }
+                refreshing.set_value((false, false));
+            });
+        }
+    };
+    {
+        let refresh = refresh.clone();
+        Effect::new(move |_| {
+            if status.get() == ConnStatus::Online {
+                refresh(true);
+            }
+        });
+    }
+    // The relay refused a document: perhaps we were removed from its conversation.
+    let unavailable = repo.unavailable;
     Effect::new(move |_| {
-        if status.get() == ConnStatus::Online {
-            leptos::task::spawn_local(refresh_channels(channels));
+        if unavailable.get().is_some() {
+            refresh(false);
         }
     });
     // The relay ended this session (logged out on another device, revoked): back to login.
@@ -107,6 +152,17 @@ pub fn Shell() -> impl IntoView {
     install_shortcuts(channels, search_open);
 
     let current = Memo::new(move |_| channels.selected.get());
+    // The admin console replaces the channel view. Picking a channel (sidebar, search,
+    // shortcuts; the same one again too) goes back to the chat, but the first automatic
+    // selection after login does not.
+    let nav = provide_nav();
+    Effect::new(move |prev: Option<bool>| {
+        let selected = channels.selected.with(|s| s.is_some());
+        if prev == Some(true) {
+            nav.page.set(Page::Chat);
+        }
+        selected
+    });
     view! {
         <div class="app-shell" class:sidebar-open=move || sidebar_open.get()>
             <Sidebar sidebar_open=sidebar_open dialog_open=dialog_open search_open=search_open />
@@ -124,6 +180,7 @@ pub fn Shell() -> impl IntoView {
                         </button>
                     </div>
                 </Show>
+                <Show when=move || nav.page.get() == Page::Chat fallback=move || view! { <AdminPage sidebar_open=sidebar_open /> }>
                 {move || {
                     let id = current.get();
                     let summary = id
@@ -142,6 +199,7 @@ pub fn Shell() -> impl IntoView {
                         }
                     }
                 }}
+                </Show>
             </main>
             <Show when=move || dialog_open.get()>
                 <ChannelDialog open=dialog_open />

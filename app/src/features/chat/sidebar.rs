@@ -2,9 +2,19 @@
 
 use super::shell::Channels;
 use crate::contexts::{expect_repo, expect_session};
+use crate::features::admin::ConsoleButton;
 use crate::features::auth::login_page::LanguageSelect;
 use crate::i18n::expect_i18n;
 use leptos::prelude::*;
+use qiao_model::api::{ChannelSummary, ConversationKind};
+
+/// What a conversation is called in lists: its name, or the other person for a direct message.
+pub fn display_name(c: &ChannelSummary) -> String {
+    match (&c.dm_peer, c.kind) {
+        (Some(p), ConversationKind::Dm) => p.display_name.clone(),
+        _ => c.name.clone(),
+    }
+}
 
 #[component]
 pub fn Sidebar(
@@ -28,6 +38,70 @@ pub fn Sidebar(
                 repo.shut_down_and_wipe().await;
                 session.me.set(None);
             });
+        }
+    };
+
+    // One list per kind of conversation; "+" opens the new-conversation dialog.
+    let section = move |kind: ConversationKind, title: &'static str, always: bool| {
+        let items = Memo::new(move |_| {
+            channels.list.with(|l| l.iter().filter(|c| c.kind == kind).cloned().collect::<Vec<_>>())
+        });
+        view! {
+            <Show when=move || always || items.with(|i| !i.is_empty())>
+                <div class="sidebar-section" data-testid=format!("section-{}", kind.as_str())>
+                    <div class="sidebar-section-title">
+                        <span>{move || i18n.t(title)}</span>
+                        <button
+                            class="icon-btn"
+                            title=move || i18n.t("sidebar.new_channel")
+                            aria-label=move || i18n.t("sidebar.new_channel")
+                            data-testid="new-channel"
+                            on:click=move |_| dialog_open.set(true)
+                        >
+                            <span class="icon icon-plus" aria-hidden="true"></span>
+                        </button>
+                    </div>
+                    <nav class="channel-list" data-testid="channel-list">
+                        <Show when=move || items.with(|l| l.is_empty())>
+                            <p class="muted sidebar-empty">{move || i18n.t("sidebar.no_channels")}</p>
+                        </Show>
+                        <For
+                            each=move || items.get()
+                            key=|c| (c.id.clone(), c.name.clone(), c.archived)
+                            children=move |c| {
+                                let id = c.id.clone();
+                                let id2 = c.id.clone();
+                                let active = Memo::new(move |_| channels.selected.get().as_ref() == Some(&id));
+                                let label = display_name(&c);
+                                let icon = match (c.kind, c.private) {
+                                    (ConversationKind::Dm, _) => "channel-hash channel-dm",
+                                    (_, true) => "channel-hash channel-lock",
+                                    _ => "channel-hash",
+                                };
+                                view! {
+                                    <a
+                                        class="channel-item"
+                                        class:active=move || active.get()
+                                        class:archived=c.archived
+                                        href="#"
+                                        data-testid="channel-item"
+                                        data-channel-name=label.clone()
+                                        aria-current=move || if active.get() { "page" } else { "false" }
+                                        on:click=move |ev| {
+                                            ev.prevent_default();
+                                            channels.select(id2.clone());
+                                            sidebar_open.set(false);
+                                        }
+                                    >
+                                        <span class=icon>{if c.kind == ConversationKind::Channel && !c.private { "#" } else { "" }}</span>
+                                        <span class="channel-name">{label.clone()}</span>
+                                    </a>
+                                }
+                            }
+                        />
+                    </nav>
+                </div>
+            </Show>
         }
     };
 
@@ -57,55 +131,11 @@ pub fn Sidebar(
                 <span>{move || i18n.t("search.open")}</span>
                 <kbd class="kbd">"Ctrl K"</kbd>
             </button>
-            <div class="sidebar-section">
-                <div class="sidebar-section-title">
-                    <span>{move || i18n.t("sidebar.channels")}</span>
-                    <button
-                        class="icon-btn"
-                        title=move || i18n.t("sidebar.new_channel")
-                        aria-label=move || i18n.t("sidebar.new_channel")
-                        data-testid="new-channel"
-                        on:click=move |_| dialog_open.set(true)
-                    >
-                        <span class="icon icon-plus" aria-hidden="true"></span>
-                    </button>
-                </div>
-                <nav class="channel-list" data-testid="channel-list">
-                    <Show when=move || channels.list.with(|l| l.is_empty())>
-                        <p class="muted sidebar-empty">{move || i18n.t("sidebar.no_channels")}</p>
-                    </Show>
-                    <For
-                        each=move || channels.list.get()
-                        key=|c| (c.id.clone(), c.name.clone())
-                        children=move |c| {
-                            let id = c.id.clone();
-                            let id2 = c.id.clone();
-                            let active = Memo::new(move |_| channels.selected.get().as_ref() == Some(&id));
-                            view! {
-                                <a
-                                    class="channel-item"
-                                    class:active=move || active.get()
-                                    href="#"
-                                    data-testid="channel-item"
-                                    data-channel-name=c.name.clone()
-                                    aria-current=move || if active.get() { "page" } else { "false" }
-                                    on:click=move |ev| {
-                                        ev.prevent_default();
-                                        channels.select(id2.clone());
-                                        sidebar_open.set(false);
-                                    }
-                                >
-                                    <span class=if c.private { "channel-hash channel-lock" } else { "channel-hash" }>
-                                        {if c.private { "" } else { "#" }}
-                                    </span>
-                                    <span class="channel-name">{c.name.clone()}</span>
-                                </a>
-                            }
-                        }
-                    />
-                </nav>
-            </div>
+            {section(ConversationKind::Channel, "sidebar.channels", true)}
+            {section(ConversationKind::Group, "sidebar.groups", false)}
+            {section(ConversationKind::Dm, "sidebar.dms", false)}
             <div class="sidebar-footer">
+                <ConsoleButton sidebar_open=sidebar_open />
                 <div class="user-chip">
                     <span class="avatar">{initials}</span>
                     <span class="user-name" data-testid="user-name">{me.display_name.clone()}</span>
