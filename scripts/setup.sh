@@ -110,7 +110,8 @@ fi
 
 # --- browser tests --------------------------------------------------------------------------
 if [ $want_browser = 1 ]; then
-  apt_install chromium
+  # A CJK font: without one, Chinese renders as boxes, and screenshots and layout checks lie.
+  apt_install chromium fonts-noto-cjk
   if [ ! -d "$root/tests/e2e/node_modules/playwright-core" ] || [ "$root/tests/e2e/package-lock.json" -nt "$root/tests/e2e/node_modules/.package-lock.json" ]; then
     log "npm ci in tests/e2e"
     (cd "$root/tests/e2e" && npm ci --no-audit --no-fund --loglevel=error)

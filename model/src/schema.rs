@@ -6,6 +6,7 @@
 
 pub mod chat;
 pub mod directory;
+pub mod user_state;
 
 use automerge::transaction::CommitOptions;
 use automerge::{ActorId, AutoCommit};

@@ -15,6 +15,7 @@ pub struct FirstStart {
 
 pub async fn first_start(store: &Store, admin_password: Option<String>) -> Result<Option<FirstStart>, AppError> {
     if store.user_count().await? > 0 {
+        store.ensure_all_user_states().await?;
         return Ok(None);
     }
     let password = admin_password.unwrap_or_else(|| {

@@ -18,6 +18,13 @@ pub struct Config {
     /// Largest websocket frame accepted, in bytes.
     #[arg(long, env = "QIAO_MAX_FRAME_BYTES", default_value_t = 8 * 1024 * 1024)]
     pub max_frame_bytes: usize,
+    /// Sync frames one connection may send in a burst (a frame counts once more per 16 KiB it
+    /// carries). Past it the relay reads the connection only as fast as the budget refills.
+    #[arg(long, env = "QIAO_SYNC_FRAME_BURST", default_value_t = 1_000)]
+    pub sync_frame_burst: u32,
+    /// How fast a connection's frame budget refills, in frames per second.
+    #[arg(long, env = "QIAO_SYNC_FRAMES_PER_SEC", default_value_t = 200)]
+    pub sync_frames_per_sec: u32,
     /// Mark the session cookie `Secure` (set when served over HTTPS).
     #[arg(long, env = "QIAO_SECURE_COOKIES", default_value_t = false)]
     pub secure_cookies: bool,
@@ -31,6 +38,8 @@ impl Config {
             dist_dir: None,
             allowed_origins: vec![],
             max_frame_bytes: 8 * 1024 * 1024,
+            sync_frame_burst: 1_000,
+            sync_frames_per_sec: 200,
             secure_cookies: false,
         }
     }

@@ -65,6 +65,10 @@ pub enum DocKind {
     /// The company directory ([`qiao_model::schema::directory`]): everyone reads, only the relay
     /// writes (through `Registry::server_change`).
     Directory,
+    /// One person's own state ([`qiao_model::schema::user_state`]): only they read and write it.
+    UserState {
+        owner: UserId,
+    },
 }
 
 /// What a user may do with a document.
@@ -302,7 +306,7 @@ impl Store {
     // --- documents -----------------------------------------------------------------------------
 
     pub async fn doc_kind(&self, doc: DocumentId) -> Result<Option<DocKind>, AppError> {
-        let row = sqlx::query("SELECT kind, channel_id, segment FROM documents WHERE id = ?")
+        let row = sqlx::query("SELECT kind, channel_id, segment, owner FROM documents WHERE id = ?")
             .bind(doc.to_string())
             .fetch_optional(&self.pool)
             .await?;
@@ -314,8 +318,30 @@ impl Store {
                 segment: r.get::<i64, _>("segment") as u32,
             }),
             "directory" => Some(DocKind::Directory),
+            "user-state" => r.get::<Option<i64>, _>("owner").map(|o| DocKind::UserState { owner: UserId(o) }),
             _ => None,
         })
+    }
+
+    /// Make sure `user`'s own state document exists (at login: every account gets one).
+    pub async fn ensure_user_state(&self, user: UserId) -> Result<DocumentId, AppError> {
+        let id = qiao_model::schema::user_state::doc_id(user);
+        sqlx::query("INSERT OR IGNORE INTO documents (id, kind, owner) VALUES (?, 'user-state', ?)")
+            .bind(id.to_string())
+            .bind(user.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(id)
+    }
+
+    /// Every account's state document (at start: accounts made before they existed get theirs
+    /// without having to log in again).
+    pub async fn ensure_all_user_states(&self) -> Result<(), AppError> {
+        let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM users").fetch_all(&self.pool).await?;
+        for id in ids {
+            self.ensure_user_state(UserId(id)).await?;
+        }
+        Ok(())
     }
 
     /// What `user` may do with `doc`. Unknown documents and documents the user may not read
@@ -358,6 +384,13 @@ impl Store {
                     .await?;
                 if active.as_deref() == Some("active") { Access::Read } else { Access::None }
             }
+            DocKind::UserState { owner } => {
+                if *owner == user {
+                    Access::Write
+                } else {
+                    Access::None
+                }
+            }
         };
         Ok((access, Some(kind)))
     }
@@ -399,7 +432,7 @@ impl Store {
                     .await?;
                 register_segments(&mut tx, channel, *segment + 1..=*segment + SEGMENTS_AHEAD).await?;
             }
-            DocKind::Directory => {}
+            DocKind::Directory | DocKind::UserState { .. } => {}
         }
         tx.commit().await?;
         Ok(seq)

@@ -6,6 +6,7 @@ pub mod channel_view;
 pub mod composer;
 pub mod members_panel;
 pub mod message_list;
+pub mod read_state;
 pub mod search_panel;
 pub mod shell;
 pub mod sidebar;

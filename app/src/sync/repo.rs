@@ -89,6 +89,8 @@ pub struct Repo {
     pub session_ended: RwSignal<bool>,
     /// The relay said it will not (or cannot yet) serve this document.
     pub unavailable: RwSignal<Option<DocumentId>>,
+    /// Bumped whenever a document opens (see [`Repo::read`]).
+    opened: RwSignal<u64>,
     /// The latest ephemeral message from another peer: (document, payload).
     pub ephemeral: RwSignal<Option<(DocumentId, Vec<u8>)>>,
 }
@@ -137,6 +139,7 @@ impl Repo {
             session_ended: RwSignal::new(false),
             ephemeral: RwSignal::new(None),
             unavailable: RwSignal::new(None),
+            opened: RwSignal::new(0),
         };
         let r = repo.clone();
         idb::on_foreign_chunk(move |doc, key| {
@@ -202,6 +205,7 @@ impl Repo {
             Entry { doc, sync: sync::State::new(), requested: false, version, pending, acked, chunk_writes: 0 },
         );
         self.recount_pending(id);
+        self.opened.update(|n| *n += 1);
         if chunks.len() >= COMPACT_AT {
             self.compact(id);
         }
@@ -210,8 +214,13 @@ impl Repo {
     }
 
     /// Read a document inside a tracked closure: re-runs when it changes.
+    /// A document that is not open yet answers `None` and re-runs the closure once any document
+    /// opens, so views written before their data arrives still fill in.
     pub fn read<R>(&self, id: DocumentId, f: impl FnOnce(&AutoCommit) -> R) -> Option<R> {
-        let version = self.inner.borrow().docs.get(&id).map(|e| e.version)?;
+        let Some(version) = self.inner.borrow().docs.get(&id).map(|e| e.version) else {
+            self.opened.track();
+            return None;
+        };
         version.track();
         let inner = self.inner.borrow();
         inner.docs.get(&id).map(|e| f(&e.doc))

@@ -156,6 +156,41 @@ pub fn message_count(doc: &impl ReadDoc) -> usize {
     obj(doc, "messages", ObjType::List).map(|m| doc.length(&m)).unwrap_or(0)
 }
 
+/// How many messages of a segment someone else wrote after `since` (ms) and did not delete:
+/// the unread count of a conversation for `me`. Reads only the fields it needs, so the sidebar
+/// can count every conversation on each change without materialising their messages.
+pub fn unread_after(doc: &impl ReadDoc, since: i64, me: UserId) -> usize {
+    let Some(list) = obj(doc, "messages", ObjType::List) else { return 0 };
+    let mut n = 0;
+    // Newest last: walk back until a message at or before `since` by someone else. Clocks differ
+    // between devices, so a few out-of-order stamps are tolerated before stopping.
+    let mut older_seen = 0;
+    for i in (0..doc.length(&list)).rev() {
+        let Ok(Some((Value::Object(ObjType::Map), m))) = doc.get(&list, i) else { continue };
+        let (Some(author), Some(ts)) = (int_of(doc, &m, "author"), int_of(doc, &m, "ts")) else { continue };
+        if ts <= since {
+            older_seen += 1;
+            if older_seen >= 20 {
+                break;
+            }
+            continue;
+        }
+        if author != me.0 && !bool_of(doc, &m, "deleted") {
+            n += 1;
+        }
+    }
+    n
+}
+
+/// When the newest message of a segment was written (ms), if it has any.
+pub fn latest_ts(doc: &impl ReadDoc) -> Option<i64> {
+    let list = obj(doc, "messages", ObjType::List)?;
+    (0..doc.length(&list)).rev().find_map(|i| match doc.get(&list, i) {
+        Ok(Some((Value::Object(ObjType::Map), m))) => int_of(doc, &m, "ts"),
+        _ => None,
+    })
+}
+
 fn reaction_key(message: &str, emoji: &str, user: UserId) -> String {
     format!("{message}|{emoji}|{user}")
 }
@@ -475,6 +510,26 @@ mod tests {
 
     const EMPLOYEE: Powers = Powers { moderate: false };
     const ADMIN: Powers = Powers { moderate: true };
+
+    #[test]
+    fn unread_counts_others_messages_after_the_position_and_skips_deleted_ones() {
+        let mut d = doc_for(1, 1);
+        assert_eq!(unread_after(&d, 0, UserId(1)), 0);
+        assert_eq!(latest_ts(&d), None);
+        append(&mut d, &msg(2, "a", "old", 100)).unwrap();
+        append(&mut d, &msg(2, "b", "new", 200)).unwrap();
+        append(&mut d, &msg(1, "c", "mine", 300)).unwrap();
+        append(&mut d, &msg(2, "d", "newer", 400)).unwrap();
+        assert_eq!(unread_after(&d, 0, UserId(1)), 3);
+        assert_eq!(unread_after(&d, 100, UserId(1)), 2);
+        assert_eq!(unread_after(&d, 100, UserId(2)), 1, "only others' messages count");
+        assert_eq!(unread_after(&d, 400, UserId(1)), 0);
+        assert_eq!(latest_ts(&d), Some(400));
+        let mut b = doc_for(2, 2);
+        b.merge(&mut d).unwrap();
+        delete(&mut b, "d", 500).unwrap();
+        assert_eq!(unread_after(&b, 100, UserId(1)), 1, "a deleted message is not unread");
+    }
 
     #[test]
     fn genesis_is_identical_everywhere() {

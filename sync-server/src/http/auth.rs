@@ -53,6 +53,7 @@ async fn login(
     };
     state.login_throttle.succeeded(&keys);
 
+    state.store.ensure_user_state(user.me.id).await?;
     let (token, hash) = auth::new_token();
     let expires_at = now_ms() + SESSION_TTL_MS;
     let ua = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok());

@@ -42,6 +42,8 @@ fn check_change(kind: &DocKind, change: &automerge::Change, conn: &ConnCtx) -> O
         }
         // Read-only over sync for everyone; only `Registry::server_change` writes it.
         DocKind::Directory => Some("the directory is written by the relay only".into()),
+        // Only its owner opens it (checked by access), under their own actors (checked above).
+        DocKind::UserState { .. } => None,
     }
 }
 
@@ -167,8 +169,28 @@ impl Registry {
         Ok(())
     }
 
-    /// A `request` or `sync` frame from `conn` about document `id`.
+    /// A `request` or `sync` frame from `conn` about document `id`, answered at once.
     pub async fn handle_sync(&self, conn: &ConnCtx, id: DocumentId, data: &[u8], request: bool) -> Result<(), Refusal> {
+        self.receive_sync(conn, id, data, request, true).await
+    }
+
+    /// Like [`Registry::handle_sync`]; with `answer` false the frame is applied and its changes
+    /// stored, but no peer is sent anything yet: the connection already holds its peer's next
+    /// frame about the same document and answers that one (or calls [`Registry::answer`]).
+    ///
+    /// A peer that fell behind (a busy document, a slow network) has several sync messages in
+    /// flight. Answered one by one, each draws an answer that is stale on arrival, which the peer
+    /// answers in turn: the messages circling between the two never decrease while the document
+    /// keeps changing, and every change the relay fans out adds one. One answer to the batch
+    /// brings them back to one.
+    pub async fn receive_sync(
+        &self,
+        conn: &ConnCtx,
+        id: DocumentId,
+        data: &[u8],
+        request: bool,
+        answer: bool,
+    ) -> Result<(), Refusal> {
         let (access, kind) = self.store.access(conn.user, id).await?;
         let Some(kind) = kind.filter(|_| access >= Access::Read) else {
             self.store.audit(Some(conn.user), Some(&conn.ip), "sync.read", true, &id.to_string()).await?;
@@ -245,8 +267,21 @@ impl Registry {
             // automerge-repo semantics: a requester learns the document is not here (yet).
             self.unavailable(conn, id);
         }
-        self.fan_out(id, s);
+        if answer {
+            self.fan_out(id, s);
+        }
         Ok(())
+    }
+
+    /// Send every peer of document `id` whatever it is due: the end of a batch whose last frame
+    /// was not about this document, or ended the connection.
+    pub async fn answer(&self, id: DocumentId) {
+        let slot = self.slots.lock().unwrap_or_else(|p| p.into_inner()).get(&id).cloned();
+        let Some(slot) = slot else { return };
+        let mut s = slot.lock().await;
+        if !s.evicted {
+            self.fan_out(id, &mut s);
+        }
     }
 
     /// Send every peer of the slot whatever sync message it is due.

@@ -14,7 +14,7 @@ use crate::auth::AuthUser;
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use qiao_model::ids::{DocumentId, PeerId};
 use qiao_model::protocol::{Message, PROTOCOL_V1, PeerMetadata};
 use std::collections::HashSet;
@@ -30,6 +30,11 @@ const JOIN_TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_DOCS_PER_CONNECTION: usize = 10_000;
 /// Largest ephemeral payload relayed (presence and typing are tiny).
 const MAX_EPHEMERAL_BYTES: usize = 16 * 1024;
+/// A frame costs one unit of its connection's budget (see [`Budget`]), plus one per this many
+/// bytes it carries. The default budget (`Config::sync_frame_burst`, 1,000 units) covers the app's
+/// start (a `request` and a few sync rounds per open document) and a largest frame; spent, it
+/// refills at `Config::sync_frames_per_sec` (200: that many small frames or about 3 MB a second).
+const BYTES_PER_UNIT: usize = 16 * 1024;
 
 pub enum Outbound {
     Frame(Vec<u8>),
@@ -168,14 +173,50 @@ async fn serve(
         handle: handle.clone(),
         ip: ip.into(),
     };
+    let mut unanswered = None;
+    let result = frames(state, &ctx, handle, stream, docs, &mut unanswered).await;
+    if let Some(id) = unanswered {
+        state.registry.answer(id).await;
+    }
+    result
+}
+
+/// The frame loop of a joined connection. `unanswered` is the document whose last sync frame was
+/// applied without an answer, if any (see [`super::registry::Registry::receive_sync`]).
+async fn frames(
+    state: &AppState,
+    ctx: &ConnCtx,
+    handle: &ConnHandle,
+    stream: &mut futures_util::stream::SplitStream<WebSocket>,
+    docs: &mut HashSet<DocumentId>,
+    unanswered: &mut Option<DocumentId>,
+) -> Result<(), String> {
+    let mut budget = Budget::new(state.config.sync_frame_burst, state.config.sync_frames_per_sec);
+    // The next frame, when it was read already (to see whether it continues a batch).
+    let mut ahead: Option<Result<Option<Vec<u8>>, String>> = None;
     loop {
-        let frame = tokio::select! {
-            // Checked first: once the relay closed the connection, no further frame is handled.
-            biased;
-            _ = handle.kill.notified() => return Err("connection closed by the relay".into()),
-            f = next_frame(stream) => f?,
+        let frame = match ahead.take() {
+            Some(_) if handle.kill.notified().now_or_never().is_some() => {
+                return Err("connection closed by the relay".into());
+            }
+            Some(f) => f?,
+            None => tokio::select! {
+                // Checked first: once the relay closed the connection, no further frame is handled.
+                biased;
+                _ = handle.kill.notified() => return Err("connection closed by the relay".into()),
+                f = next_frame(stream) => f?,
+            },
         };
         let Some(frame) = frame else { return Ok(()) };
+        // Over budget: stop reading for a while. The client's further frames wait in its socket
+        // (TCP pushes back on it), not in the relay's memory.
+        if let Some(wait) = budget.charge(frame.len()) {
+            tokio::select! {
+                biased;
+                _ = handle.kill.notified() => return Err("connection closed by the relay".into()),
+                _ = tokio::time::sleep(wait) => {}
+            }
+        }
         let msg = Message::decode(&frame).map_err(|e| e.to_string())?;
         match msg {
             Message::Request { document_id, ref data, .. } | Message::Sync { document_id, ref data, .. } => {
@@ -184,7 +225,18 @@ async fn serve(
                 }
                 docs.insert(document_id);
                 let request = matches!(msg, Message::Request { .. });
-                match state.registry.handle_sync(&ctx, document_id, data, request).await {
+                // A further frame about the same document already here: answer that one instead.
+                if ahead.is_none() {
+                    ahead = next_frame(stream).now_or_never();
+                }
+                let answer = !matches!(&ahead, Some(Ok(Some(next))) if continues(next, document_id));
+                let handled = state.registry.receive_sync(ctx, document_id, data, request, answer).await;
+                if !answer {
+                    *unanswered = Some(document_id);
+                } else if handled.is_ok() {
+                    *unanswered = None;
+                }
+                match handled {
                     Ok(()) => {}
                     Err(Refusal::Store(e)) => {
                         tracing::error!(error = %e, "store failure while syncing");
@@ -197,7 +249,7 @@ async fn serve(
                 if data.len() > MAX_EPHEMERAL_BYTES {
                     return Err("ephemeral message too large".into());
                 }
-                if let Err(e) = state.registry.handle_ephemeral(&ctx, document_id, msg).await {
+                if let Err(e) = state.registry.handle_ephemeral(ctx, document_id, msg).await {
                     return Err(e.to_string());
                 }
             }
@@ -207,6 +259,43 @@ async fn serve(
             Message::DocUnavailable { .. } | Message::Error { .. } | Message::Other { .. } | Message::Peer { .. } => {}
         }
     }
+}
+
+/// A token bucket per connection: what keeps one flooding client from taking the relay's time
+/// from everyone else. Every frame costs the relay a few SQLite queries and a lock on its
+/// document, and some cost work proportional to the document (a sync answer tests every change
+/// against the peer's bloom filter): without a bound, one client sending as fast as its socket
+/// allows keeps a busy document's lock and the relay's cores to itself. A client over budget is
+/// throttled, not disconnected: a legitimate burst (catching up after a week offline) only slows.
+struct Budget {
+    units: f64,
+    burst: f64,
+    per_sec: f64,
+    at: tokio::time::Instant,
+}
+
+impl Budget {
+    fn new(burst: u32, per_sec: u32) -> Self {
+        let (burst, per_sec) = (f64::from(burst.max(1)), f64::from(per_sec.max(1)));
+        Self { units: burst, burst, per_sec, at: tokio::time::Instant::now() }
+    }
+
+    /// Charge a frame of `bytes`; how long to wait before handling it, if the budget is spent.
+    fn charge(&mut self, bytes: usize) -> Option<Duration> {
+        let now = tokio::time::Instant::now();
+        self.units = (self.units + now.duration_since(self.at).as_secs_f64() * self.per_sec).min(self.burst);
+        self.at = now;
+        self.units -= 1.0 + (bytes / BYTES_PER_UNIT) as f64;
+        (self.units < 0.0).then(|| Duration::from_secs_f64(-self.units / self.per_sec))
+    }
+}
+
+/// Whether `frame` is a sync (or request) frame about `doc`.
+fn continues(frame: &[u8], doc: DocumentId) -> bool {
+    matches!(
+        Message::decode(frame),
+        Ok(Message::Sync { document_id, .. } | Message::Request { document_id, .. }) if document_id == doc
+    )
 }
 
 /// The next binary frame; `Ok(None)` when the client closed.

@@ -273,8 +273,7 @@ fn DirectoryView(
                                 <tr>
                                     <th>{move || i18n.t("admin.dir.col_name")}</th>
                                     <th>{move || i18n.t("admin.dir.col_employee_id")}</th>
-                                    <th>{move || i18n.t("admin.dir.col_department")}</th>
-                                    <th>{move || i18n.t("admin.dir.col_position")}</th>
+                                    <th>{move || i18n.t("admin.dir.col_department_position")}</th>
                                     <th>{move || i18n.t("admin.dir.col_manager")}</th>
                                     <th>{move || i18n.t("admin.dir.col_role")}</th>
                                     <th>{move || i18n.t("admin.dir.col_status")}</th>
@@ -382,13 +381,13 @@ fn user_row(
                 <div class="cell-sub">{u.username.clone()}</div>
             </td>
             <td class="cell-mono">{u.employee_id.clone().unwrap_or_else(|| none.into())}</td>
-            <td>
+            <td class="cell-wrap">
                 {match dept_path {
-                    Some(p) => p.into_any(),
-                    None => view! { <span class="muted">{move || i18n.t("admin.dir.unassigned")}</span> }.into_any(),
+                    Some(p) => view! { <div>{p}</div> }.into_any(),
+                    None => view! { <div class="muted">{move || i18n.t("admin.dir.unassigned")}</div> }.into_any(),
                 }}
+                <div class="cell-sub">{u.position.clone()}</div>
             </td>
-            <td>{if u.position.is_empty() { none.to_string() } else { u.position.clone() }}</td>
             <td>{manager.unwrap_or_else(|| none.into())}</td>
             <td>
                 <span class="pill" data-role=role.as_str()>{move || role_label(i18n, role)}</span>

@@ -313,7 +313,7 @@ fn change_rows(i18n: I18n, list: &[ImportChange]) -> impl IntoView + use<> {
                     <td class="cell-mono">{c.line}</td>
                     <td class="cell-mono">{c.after.employee_id.clone()}</td>
                     <td>{c.after.name.clone()}</td>
-                    <td>{diffs}</td>
+                    <td class="cell-wrap">{diffs}</td>
                 </tr>
             }
         })

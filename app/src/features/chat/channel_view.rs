@@ -34,10 +34,6 @@ impl ChatActions {
     }
 }
 
-fn local_head_key(c: &ChannelId) -> String {
-    format!("qiao.seg.{c}")
-}
-
 /// The segments of a channel open in this view, oldest first.
 #[derive(Clone, Copy)]
 pub struct Segments {
@@ -72,7 +68,7 @@ impl Segments {
             return Some(id);
         }
         let next = self.open_segment(n + 1).await;
-        storage::set(&local_head_key(&self.channel.get_value()), &(n + 1).to_string());
+        storage::set(&super::read_state::local_head_key(&self.channel.get_value()), &(n + 1).to_string());
         Some(next)
     }
 }
@@ -83,7 +79,7 @@ pub fn ChannelView(channel: ChannelSummary, sidebar_open: RwSignal<bool>) -> imp
     let repo = expect_repo();
     let me = expect_session().me.get_untracked().expect("logged in");
 
-    let local_head: u32 = storage::get(&local_head_key(&channel.id)).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let local_head: u32 = super::read_state::local_head(&channel.id);
     let head = channel.head_segment.max(local_head);
     let segments = Segments {
         repo,
@@ -120,6 +116,33 @@ pub fn ChannelView(channel: ChannelSummary, sidebar_open: RwSignal<bool>) -> imp
                 .collect()
         })
     });
+    // Read state: where the reader had got to when the conversation opened (the "new messages"
+    // line stays there while it is open), and everything on screen is read while the page is
+    // visible.
+    let reads = super::read_state::expect_read_state();
+    let read_before: RwSignal<Option<i64>> = RwSignal::new(None);
+    {
+        let channel_id = channel.id.clone();
+        Effect::new(move |_| {
+            if read_before.get_untracked().is_none()
+                && let Some(p) = reads.position(&channel_id)
+            {
+                read_before.set(Some(p));
+            }
+        });
+    }
+    {
+        let channel_id = channel.id.clone();
+        Effect::new(move |_| {
+            let latest = messages.with(|m| m.iter().map(|(_, m)| m.ts).max());
+            if reads.visible.get()
+                && read_before.get().is_some()
+                && let Some(ts) = latest
+            {
+                reads.mark_read(&channel_id, ts);
+            }
+        });
+    }
     let actions = ChatActions {
         repo,
         moderator: me.role != qiao_model::acl::Role::Employee,
@@ -254,6 +277,7 @@ pub fn ChannelView(channel: ChannelSummary, sidebar_open: RwSignal<bool>) -> imp
         <MessageList
             messages=messages
             me=me.id
+            read_before=read_before
             loading=segments.loading
             can_load_earlier=can_load_earlier
             on_load_earlier=load_earlier

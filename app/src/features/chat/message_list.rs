@@ -20,6 +20,9 @@ struct Row {
     continued: bool,
     /// A date line above this message.
     day: Option<String>,
+    /// The "new messages" line above this message: the first one by someone else after where
+    /// the reader had got to.
+    first_new: bool,
     /// The message this one replies to: (author, excerpt).
     quote: Option<(String, String)>,
 }
@@ -31,13 +34,16 @@ fn date_parts(ts: i64) -> (String, String) {
     (day, time)
 }
 
-fn rows(messages: &[(DocumentId, ChatMessage)]) -> Vec<Row> {
+fn rows(messages: &[(DocumentId, ChatMessage)], me: UserId, read_before: Option<i64>) -> Vec<Row> {
     let by_id: std::collections::HashMap<&str, &ChatMessage> =
         messages.iter().map(|(_, m)| (m.id.as_str(), m)).collect();
     let mut out = Vec::with_capacity(messages.len());
     let mut prev: Option<&ChatMessage> = None;
     let mut prev_day = String::new();
+    let mut new_line_drawn = read_before.is_none();
     for (doc, m) in messages {
+        let first_new = !new_line_drawn && m.author != me && !m.deleted && Some(m.ts) > read_before;
+        new_line_drawn |= first_new;
         let (day, _) = date_parts(m.ts);
         let new_day = day != prev_day;
         let continued = m.reply_to.is_none()
@@ -47,7 +53,8 @@ fn rows(messages: &[(DocumentId, ChatMessage)]) -> Vec<Row> {
             Some(q) if !q.deleted => (q.author_name.clone(), markdown::excerpt(&q.text, 60)),
             _ => (String::new(), String::from("…")),
         });
-        out.push(Row { doc: *doc, msg: m.clone(), continued, day: new_day.then(|| day.clone()), quote });
+        let continued = continued && !first_new;
+        out.push(Row { doc: *doc, msg: m.clone(), continued, day: new_day.then(|| day.clone()), first_new, quote });
         prev_day = day;
         prev = Some(m);
     }
@@ -58,13 +65,18 @@ fn rows(messages: &[(DocumentId, ChatMessage)]) -> Vec<Row> {
 pub fn MessageList(
     messages: Memo<Vec<(DocumentId, ChatMessage)>>,
     me: UserId,
+    /// Where the reader had read to when the conversation opened (`None`: not known yet).
+    read_before: RwSignal<Option<i64>>,
     loading: RwSignal<bool>,
     can_load_earlier: Memo<bool>,
     on_load_earlier: Callback<()>,
 ) -> impl IntoView {
     let i18n = expect_i18n();
     let list_ref: NodeRef<Div> = NodeRef::new();
-    let rows = Memo::new(move |_| messages.with(|m| rows(m)));
+    let rows = Memo::new(move |_| {
+        let since = read_before.get();
+        messages.with(|m| rows(m, me, since))
+    });
     let today = date_parts(js_sys::Date::now() as i64).0;
 
     // Keep the newest message in view when it arrives, unless the reader scrolled up to read.
@@ -122,6 +134,7 @@ pub fn MessageList(
                         r.msg.id.clone(),
                         r.continued,
                         r.day.clone(),
+                        r.first_new,
                         r.msg.text.clone(),
                         r.msg.deleted,
                         r.msg.edited_at,
@@ -130,8 +143,14 @@ pub fn MessageList(
                 }
                 children=move |r| {
                     let label = r.day.clone().map(|d| if d == today { i18n.t("chat.today") } else { d });
+                    let first_new = r.first_new;
                     view! {
                         {label.map(|l| view! { <div class="day-divider"><span>{l}</span></div> })}
+                        {first_new.then(|| view! {
+                            <div class="day-divider new-divider" data-testid="new-divider">
+                                <span>{move || i18n.t("chat.new_messages")}</span>
+                            </div>
+                        })}
                         <MessageRow row=r me=me />
                     }
                 }

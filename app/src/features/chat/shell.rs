@@ -2,6 +2,7 @@
 
 use super::channel_dialog::ChannelDialog;
 use super::channel_view::ChannelView;
+use super::read_state::ReadState;
 use super::search_panel::{FocusMessage, SearchPanel};
 use super::sidebar::Sidebar;
 use crate::api;
@@ -48,7 +49,7 @@ async fn refresh_channels(channels: Channels, repo: Repo) {
             for n in 0..=c.head_segment + 3 {
                 repo.forget(qiao_model::schema::chat::segment_id(&c.id, n)).await;
             }
-            storage::remove(&format!("qiao.seg.{}", c.id));
+            storage::remove(&super::read_state::local_head_key(&c.id));
         }
         storage::set_json("qiao.channels", &list);
         let keep = channels.selected.get_untracked().filter(|s| list.iter().any(|c| &c.id == s));
@@ -76,6 +77,16 @@ pub fn Shell() -> impl IntoView {
     let selected = selected.or_else(|| list.first().map(|c| c.id.clone()));
     let channels = Channels { list: RwSignal::new(list), selected: RwSignal::new(selected) };
     provide_context(channels);
+    let reads = ReadState::provide(crate::contexts::expect_repo(), me.id);
+    // The tab's title counts what is unread, as a mail or chat tab does.
+    Effect::new(move |_| {
+        let total: usize = channels.list.with(|l| l.iter().map(|c| reads.unread(c)).sum());
+        let name = i18n.t("app.name");
+        let title = if total > 0 { format!("({total}) {name}") } else { name };
+        if let Some(d) = web_sys::window().and_then(|w| w.document()) {
+            d.set_title(&title);
+        }
+    });
 
     // Refresh the channel list whenever the relay (re)connects.
     let status = repo.status;

@@ -1,5 +1,6 @@
 //! The sidebar: connection state, channels, the user and the language.
 
+use super::read_state::expect_read_state;
 use super::shell::Channels;
 use crate::contexts::{expect_repo, expect_session};
 use crate::features::admin::ConsoleButton;
@@ -26,6 +27,7 @@ pub fn Sidebar(
     let session = expect_session();
     let repo = expect_repo();
     let channels = expect_context::<Channels>();
+    let reads = expect_read_state();
     let status = repo.with_value(|r| r.status);
     let me = session.me.get_untracked().expect("logged in");
     let initials: String = me.display_name.chars().next().map(|c| c.to_uppercase().collect()).unwrap_or_default();
@@ -73,6 +75,8 @@ pub fn Sidebar(
                                 let id2 = c.id.clone();
                                 let active = Memo::new(move |_| channels.selected.get().as_ref() == Some(&id));
                                 let label = display_name(&c);
+                                let summary = c.clone();
+                                let unread = Memo::new(move |_| reads.unread(&summary));
                                 let icon = match (c.kind, c.private) {
                                     (ConversationKind::Dm, _) => "channel-hash channel-dm",
                                     (_, true) => "channel-hash channel-lock",
@@ -83,6 +87,7 @@ pub fn Sidebar(
                                         class="channel-item"
                                         class:active=move || active.get()
                                         class:archived=c.archived
+                                        class:unread=move || { unread.get() > 0 }
                                         href="#"
                                         data-testid="channel-item"
                                         data-channel-name=label.clone()
@@ -95,6 +100,11 @@ pub fn Sidebar(
                                     >
                                         <span class=icon>{if c.kind == ConversationKind::Channel && !c.private { "#" } else { "" }}</span>
                                         <span class="channel-name">{label.clone()}</span>
+                                        <Show when=move || { unread.get() > 0 }>
+                                            <span class="badge unread-badge" data-testid="unread-badge">
+                                                {move || { let n = unread.get(); if n > 99 { "99+".to_string() } else { n.to_string() } }}
+                                            </span>
+                                        </Show>
                                     </a>
                                 }
                             }
