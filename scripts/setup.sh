@@ -110,8 +110,9 @@ fi
 
 # --- browser tests --------------------------------------------------------------------------
 if [ $want_browser = 1 ]; then
-  # A CJK font: without one, Chinese renders as boxes, and screenshots and layout checks lie.
-  apt_install chromium fonts-noto-cjk
+  # CJK and emoji fonts: without them Chinese and emoji render as boxes, and screenshots and
+  # layout checks lie.
+  apt_install chromium fonts-noto-cjk fonts-noto-color-emoji
   if [ ! -d "$root/tests/e2e/node_modules/playwright-core" ] || [ "$root/tests/e2e/package-lock.json" -nt "$root/tests/e2e/node_modules/.package-lock.json" ]; then
     log "npm ci in tests/e2e"
     (cd "$root/tests/e2e" && npm ci --no-audit --no-fund --loglevel=error)

@@ -128,6 +128,15 @@ pub fn manage_user(
     }
 }
 
+/// Mention everyone in a conversation (`@所有人`): admins only, so a company-wide channel is
+/// not one keystroke away from notifying thousands.
+pub fn mention_all(actor: &Actor) -> Result<(), Denied> {
+    match actor.role {
+        Role::SuperAdmin | Role::DeptAdmin => Ok(()),
+        Role::Employee => Err(Denied::Role),
+    }
+}
+
 /// Read the audit log, export it, import the org chart: the super admin's, like system settings.
 pub fn administer(actor: &Actor) -> Result<(), Denied> {
     system_settings(actor)

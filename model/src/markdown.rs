@@ -43,15 +43,59 @@ fn escape(s: &str) -> String {
 
 /// Render `text` to safe HTML.
 pub fn render(text: &str) -> String {
+    render_with_mentions(text, &[])
+}
+
+/// Escape `text`, wrapping each occurrence of a mention token (`@Name`, longest first) in
+/// `<span class="mention">`.
+fn mark_mentions(text: &str, tokens: &[&str]) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut rest = text;
+    while let Some(at) = rest.find('@') {
+        out.push_str(&escape(&rest[..at]));
+        let tail = &rest[at..];
+        match tokens.iter().filter(|t| tail.starts_with(**t)).max_by_key(|t| t.len()) {
+            Some(t) => {
+                out.push_str("<span class=\"mention\">");
+                out.push_str(&escape(t));
+                out.push_str("</span>");
+                rest = &tail[t.len()..];
+            }
+            None => {
+                out.push('@');
+                rest = &tail[1..];
+            }
+        }
+    }
+    out.push_str(&escape(rest));
+    out
+}
+
+/// Render `text` to safe HTML, highlighting the mentions it carries (`tokens`: `@Name` as
+/// written, e.g. `@王芳` or `@所有人`). Mentions inside code stay code.
+pub fn render_with_mentions(text: &str, tokens: &[&str]) -> String {
     if text.len() > MAX_RENDER_BYTES {
         return format!("<p>{}</p>", escape(text));
     }
+    let mut in_code_block = false;
     let options = Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TABLES | Options::ENABLE_TASKLISTS;
     // Links and images whose destination is unsafe are dropped to their text; the stack
     // remembers, for each open link/image, whether its end tag must be dropped too.
     let mut dropped: Vec<bool> = Vec::new();
     let events = Parser::new_ext(text, options).filter_map(|ev| match ev {
         Event::Html(raw) | Event::InlineHtml(raw) => Some(Event::Text(raw)),
+        Event::Start(Tag::CodeBlock(kind)) => {
+            in_code_block = true;
+            Some(Event::Start(Tag::CodeBlock(kind)))
+        }
+        Event::End(TagEnd::CodeBlock) => {
+            in_code_block = false;
+            Some(Event::End(TagEnd::CodeBlock))
+        }
+        // Text with a mention: escaped here, with the renderer's own span around the mention.
+        Event::Text(t) if !tokens.is_empty() && !in_code_block && t.contains('@') => {
+            Some(Event::InlineHtml(mark_mentions(&t, tokens).into()))
+        }
         // In chat, a line break typed with Shift+Enter is meant as one.
         Event::SoftBreak => Some(Event::HardBreak),
         Event::Start(Tag::Link { link_type, dest_url, title, id }) => {
@@ -100,6 +144,7 @@ mod tests {
     /// `<` is always escaped, so every `<` in the output opens a real tag.
     fn assert_inert(html: &str, input: &str) {
         const TAGS: &[&str] = &[
+            "span",
             "p",
             "em",
             "strong",
@@ -227,7 +272,26 @@ mod tests {
         assert_eq!(excerpt("一二三四五六", 3), "一二三…");
     }
 
+    #[test]
+    fn mentions_are_highlighted_outside_code_and_stay_escaped() {
+        let html = render_with_mentions("hi @王芳 and @所有人, not @nobody\n\n```\n@王芳\n```", &["@王芳", "@所有人"]);
+        assert_eq!(
+            html,
+            "<p>hi <span class=\"mention\">@王芳</span> and <span class=\"mention\">@所有人</span>, not @nobody</p>\n<pre><code>@王芳\n</code></pre>"
+        );
+        // Longest token wins; a hostile display name is escaped like any text.
+        let html = render_with_mentions("@Ann Lee <b>", &["@Ann", "@Ann Lee"]);
+        assert_eq!(html, "<p><span class=\"mention\">@Ann Lee</span> &lt;b&gt;</p>");
+        let evil = "@<img src=x onerror=alert(1)>";
+        assert_inert(&render_with_mentions(&format!("hey {evil}"), &[evil]), evil);
+    }
+
     proptest! {
+        #[test]
+        fn any_input_with_mentions_renders_inert(s in "(<|>|\"|@|@a<b|a|`| |\n|&|;)*") {
+            assert_inert(&render_with_mentions(&s, &["@a<b", "@a"]), &s);
+        }
+
         #[test]
         fn any_input_renders_inert(s in "(<|>|\"|'|\\[|\\]|\\(|\\)|!|:|javascript|script|img|onerror=|src|href|=| |\n|`|a|&#|;|data)*") {
             assert_inert(&render(&s), &s);

@@ -71,6 +71,11 @@ pub struct ChatMessage {
     pub reactions: BTreeMap<String, BTreeSet<UserId>>,
     /// Who pinned it, if pinned.
     pub pinned_by: Option<UserId>,
+    /// The people it mentions (`@Name` in the text names them for readers).
+    pub mentions: Vec<UserId>,
+    /// It mentions everyone in the conversation (`@所有人`); only admins may (see
+    /// [`crate::acl::mention_all`]).
+    pub mention_all: bool,
 }
 
 impl ChatMessage {
@@ -88,8 +93,24 @@ impl ChatMessage {
             history: Vec::new(),
             reactions: BTreeMap::new(),
             pinned_by: None,
+            mentions: Vec::new(),
+            mention_all: false,
         }
     }
+
+    /// Whether it mentions `user`, by name or through `@所有人`.
+    pub fn mentions_user(&self, user: UserId) -> bool {
+        self.mention_all || self.mentions.contains(&user)
+    }
+}
+
+/// How `@所有人` is written, in each language the app speaks.
+pub const MENTION_ALL_TOKENS: [&str; 2] = ["@所有人", "@all"];
+
+/// The mention list as stored: user ids joined by commas (one scalar: written once with the
+/// message, read without walking a nested object).
+fn parse_mentions(s: &str) -> Vec<UserId> {
+    s.split(',').filter_map(|p| p.trim().parse().ok()).map(UserId).collect()
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -182,6 +203,25 @@ pub fn unread_after(doc: &impl ReadDoc, since: i64, me: UserId) -> usize {
     n
 }
 
+/// How many messages after `since` by someone else mention `me` (by name or everyone).
+pub fn unread_mentions_after(doc: &impl ReadDoc, since: i64, me: UserId) -> usize {
+    let Some(list) = obj(doc, "messages", ObjType::List) else { return 0 };
+    let mine = me.0.to_string();
+    let mut n = 0;
+    for i in (0..doc.length(&list)).rev() {
+        let Ok(Some((Value::Object(ObjType::Map), m))) = doc.get(&list, i) else { continue };
+        let (Some(author), Some(ts)) = (int_of(doc, &m, "author"), int_of(doc, &m, "ts")) else { continue };
+        if ts <= since || author == me.0 || bool_of(doc, &m, "deleted") {
+            continue;
+        }
+        let named = str_of(doc, &m, "mentions").is_some_and(|s| s.split(',').any(|p| p == mine));
+        if named || bool_of(doc, &m, "mention_all") {
+            n += 1;
+        }
+    }
+    n
+}
+
 /// When the newest message of a segment was written (ms), if it has any.
 pub fn latest_ts(doc: &impl ReadDoc) -> Option<i64> {
     let list = obj(doc, "messages", ObjType::List)?;
@@ -226,6 +266,8 @@ pub fn messages(doc: &impl ReadDoc) -> Vec<ChatMessage> {
             history,
             reactions: BTreeMap::new(),
             pinned_by: None,
+            mentions: str_of(doc, &m, "mentions").map(|s| parse_mentions(&s)).unwrap_or_default(),
+            mention_all: bool_of(doc, &m, "mention_all"),
             id,
             author: UserId(author),
             ts,
@@ -282,6 +324,13 @@ pub fn append(doc: &mut AutoCommit, msg: &ChatMessage) -> Result<(), ChatError> 
     put(doc, "ts", ScalarValue::Int(msg.ts))?;
     if let Some(r) = &msg.reply_to {
         put(doc, "reply_to", r.as_str().into())?;
+    }
+    if !msg.mentions.is_empty() {
+        let ids: Vec<String> = msg.mentions.iter().map(|u| u.0.to_string()).collect();
+        put(doc, "mentions", ids.join(",").into())?;
+    }
+    if msg.mention_all {
+        put(doc, "mention_all", ScalarValue::Boolean(true))?;
     }
     let t = doc.put_object(&m, "text", ObjType::Text).map_err(|_| ChatError::NotASegment)?;
     doc.splice_text(&t, 0, 0, text).map_err(|_| ChatError::NotASegment)?;
@@ -371,6 +420,8 @@ pub fn pin(doc: &mut AutoCommit, id: &str, by: UserId, on: bool, now_ms: i64) ->
 pub struct Powers {
     /// May delete others' messages (channel moderation: admins).
     pub moderate: bool,
+    /// May mention everyone (`@所有人`).
+    pub mention_all: bool,
 }
 
 /// Why a change to a segment was refused.
@@ -388,6 +439,8 @@ pub enum Violation {
     Shape,
     #[error("a message must name its real author")]
     Impersonation,
+    #[error("only admins may mention everyone")]
+    MentionAll,
 }
 
 /// The object ids the genesis change creates: (messages list, reactions map, pins map).
@@ -477,6 +530,12 @@ pub fn validate(change: &ExpandedChange, user: UserId, powers: Powers) -> Result
             {
                 return Err(Violation::Impersonation);
             }
+            if matches!(&op.key, Key::Map(k) if k.as_str() == "mention_all")
+                && matches!(op.action, OpType::Put(ScalarValue::Boolean(true)))
+                && !powers.mention_all
+            {
+                return Err(Violation::MentionAll);
+            }
             continue;
         }
         let moderation = matches!(&op.key, Key::Map(k) if k.as_str() == "deleted")
@@ -508,8 +567,31 @@ mod tests {
         d.get_last_local_change().expect("a change").decode()
     }
 
-    const EMPLOYEE: Powers = Powers { moderate: false };
-    const ADMIN: Powers = Powers { moderate: true };
+    const EMPLOYEE: Powers = Powers { moderate: false, mention_all: false };
+    const ADMIN: Powers = Powers { moderate: true, mention_all: true };
+
+    #[test]
+    fn mentions_round_trip_and_only_admins_mention_everyone() {
+        let mut d = doc_for(1, 1);
+        let mut m = msg(1, "a", "@u2 @u3 看一下", 100);
+        m.mentions = vec![UserId(2), UserId(3)];
+        append(&mut d, &m).unwrap();
+        validate(&last_change(&mut d), UserId(1), EMPLOYEE).expect("anyone mentions people");
+        let got = &messages(&d)[0];
+        assert_eq!(got.mentions, [UserId(2), UserId(3)]);
+        assert!(got.mentions_user(UserId(3)) && !got.mentions_user(UserId(4)));
+        assert_eq!(unread_mentions_after(&d, 0, UserId(2)), 1);
+        assert_eq!(unread_mentions_after(&d, 100, UserId(2)), 0);
+        assert_eq!(unread_mentions_after(&d, 0, UserId(4)), 0);
+
+        let mut all = msg(1, "b", "@所有人 开会", 200);
+        all.mention_all = true;
+        append(&mut d, &all).unwrap();
+        let change = last_change(&mut d);
+        assert_eq!(validate(&change, UserId(1), EMPLOYEE), Err(Violation::MentionAll));
+        validate(&change, UserId(1), ADMIN).expect("an admin mentions everyone");
+        assert_eq!(unread_mentions_after(&d, 0, UserId(4)), 1);
+    }
 
     #[test]
     fn unread_counts_others_messages_after_the_position_and_skips_deleted_ones() {

@@ -54,6 +54,13 @@ async fn login(
     state.login_throttle.succeeded(&keys);
 
     state.store.ensure_user_state(user.me.id).await?;
+    // Accounts made from the command line (`qiao-server user add`, run beside a live relay)
+    // reach the directory document here at the latest; a publish that changes nothing writes
+    // nothing. In the background: the login does not wait for it.
+    {
+        let state = state.clone();
+        tokio::spawn(async move { crate::actions::directory::publish_after_commit(&state).await });
+    }
     let (token, hash) = auth::new_token();
     let expires_at = now_ms() + SESSION_TTL_MS;
     let ua = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok());

@@ -37,7 +37,11 @@ fn check_change(kind: &DocKind, change: &automerge::Change, conn: &ConnCtx) -> O
     }
     match kind {
         DocKind::ChatSegment { .. } => {
-            let powers = chat::Powers { moderate: conn.role != qiao_model::acl::Role::Employee };
+            let actor = qiao_model::acl::Actor { role: conn.role, dept: None };
+            let powers = chat::Powers {
+                moderate: conn.role != qiao_model::acl::Role::Employee,
+                mention_all: qiao_model::acl::mention_all(&actor).is_ok(),
+            };
             chat::validate(&change.decode(), conn.user, powers).err().map(|v| v.to_string())
         }
         // Read-only over sync for everyone; only `Registry::server_change` writes it.

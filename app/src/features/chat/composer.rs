@@ -1,14 +1,55 @@
 //! The composer: Enter sends, Shift+Enter breaks the line, and Enter while an input method is
-//! composing (pinyin!) is left to the input method.
+//! composing (pinyin!) is left to the input method. `@` opens the mention picker (people from the
+//! directory, and `@所有人` for those allowed); ↑/↓ choose, Enter or Tab insert, Esc closes.
 
 use super::channel_view::{ChatActions, Segments};
+use super::people::expect_people;
 use crate::contexts::expect_repo;
 use crate::i18n::expect_i18n;
 use crate::storage;
 use leptos::html::Textarea;
 use leptos::prelude::*;
-use qiao_model::api::Me;
-use qiao_model::schema::chat::{self, ChatMessage};
+use qiao_model::api::{DirectoryUser, Me};
+use qiao_model::ids::UserId;
+use qiao_model::schema::chat::{self, ChatMessage, MENTION_ALL_TOKENS};
+
+/// A mention being typed: where its `@` is (byte offset) and what follows it up to the caret.
+#[derive(Clone, PartialEq)]
+struct Typing {
+    at: usize,
+    end: usize,
+    query: String,
+}
+
+/// The mention under the caret, if the text before it ends in `@query` (no spaces, not part of
+/// an e-mail address).
+fn mention_at(text: &str, caret_utf16: u32) -> Option<Typing> {
+    let mut units = 0u32;
+    let end = text
+        .char_indices()
+        .find_map(|(i, c)| {
+            let here = units;
+            units += c.len_utf16() as u32;
+            (here >= caret_utf16).then_some(i)
+        })
+        .unwrap_or(text.len());
+    let before = &text[..end];
+    let at = before.rfind('@')?;
+    let query = &before[at + 1..];
+    if query.chars().count() > 20 || query.chars().any(char::is_whitespace) {
+        return None;
+    }
+    if before[..at].chars().next_back().is_some_and(|c| c.is_ascii_alphanumeric()) {
+        return None;
+    }
+    Some(Typing { at, end, query: query.to_string() })
+}
+
+#[derive(Clone, PartialEq)]
+enum Pick {
+    Person(DirectoryUser),
+    All,
+}
 
 #[component]
 pub fn Composer(segments: Segments, channel_name: String, me: Me) -> impl IntoView {
@@ -18,7 +59,34 @@ pub fn Composer(segments: Segments, channel_name: String, me: Me) -> impl IntoVi
     let text = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let input_ref: NodeRef<Textarea> = NodeRef::new();
+    let may_mention_all = qiao_model::acl::mention_all(&qiao_model::acl::Actor { role: me.role, dept: None }).is_ok();
+    let my_id = me.id;
     let me = StoredValue::new(me);
+    let people = expect_people();
+    // People picked from the picker in this draft: (id, name as inserted).
+    let picked: RwSignal<Vec<(UserId, String)>> = RwSignal::new(Vec::new());
+    let typing_mention: RwSignal<Option<Typing>> = RwSignal::new(None);
+    let highlight = RwSignal::new(0usize);
+    let choices = Memo::new(move |_| {
+        let Some(t) = typing_mention.get() else { return Vec::new() };
+        let mut out: Vec<Pick> = Vec::new();
+        let q = t.query.to_lowercase();
+        if may_mention_all && ("所有人".contains(&q) || "all".starts_with(&q) || "everyone".starts_with(&q)) {
+            out.push(Pick::All);
+        }
+        out.extend(people.matching(&t.query, 8).into_iter().filter(|u| u.id != my_id).map(Pick::Person));
+        out
+    });
+    let update_mention = move || {
+        if let Some(el) = input_ref.get_untracked() {
+            let caret = el.selection_start().ok().flatten().unwrap_or(0);
+            let t = mention_at(&el.value(), caret);
+            if t != typing_mention.get_untracked() {
+                highlight.set(0);
+                typing_mention.set(t);
+            }
+        }
+    };
 
     // Tell the others in the channel that we are typing, at most every 3 s.
     let last_typing = StoredValue::new(0f64);
@@ -58,10 +126,22 @@ pub fn Composer(segments: Segments, channel_name: String, me: Me) -> impl IntoVi
             let mut msg =
                 ChatMessage::new(storage::random_hex::<8>(), me.id, me.display_name.clone(), storage::now_ms(), body);
             msg.reply_to = actions.reply_to.get_untracked().map(|(id, _)| id);
+            // Mentions still in the text when it is sent; `@所有人` only for those allowed (the
+            // relay refuses it from anyone else).
+            let mut mentions: Vec<UserId> = Vec::new();
+            for (id, name) in picked.get_untracked() {
+                if msg.text.contains(&format!("@{name}")) && !mentions.contains(&id) {
+                    mentions.push(id);
+                }
+            }
+            msg.mentions = mentions;
+            msg.mention_all = may_mention_all && MENTION_ALL_TOKENS.iter().any(|t| msg.text.contains(t));
             match repo.change(id, |d| chat::append(d, &msg)) {
                 Some(Ok(())) => {
                     signal_typing(false);
                     actions.reply_to.set(None);
+                    picked.set(Vec::new());
+                    typing_mention.set(None);
                     text.set(String::new());
                     error.set(None);
                     grow();
@@ -73,7 +153,62 @@ pub fn Composer(segments: Segments, channel_name: String, me: Me) -> impl IntoVi
     };
     let send2 = send.clone();
 
+    // Insert the chosen mention in place of `@query`, caret after it.
+    let insert = move |p: Pick| {
+        let Some(t) = typing_mention.get_untracked() else { return };
+        let token = match &p {
+            Pick::All => MENTION_ALL_TOKENS[if i18n.locale.get_untracked() == crate::i18n::Locale::En { 1 } else { 0 }]
+                .to_string(),
+            Pick::Person(u) => format!("@{}", u.name),
+        };
+        if let Pick::Person(u) = p {
+            picked.update(|v| v.push((u.id, u.name)));
+        }
+        let mut value = text.get_untracked();
+        if t.end > value.len() || t.at > t.end {
+            return;
+        }
+        value.replace_range(t.at..t.end, &format!("{token} "));
+        let caret: u32 = value[..t.at].encode_utf16().count() as u32 + token.encode_utf16().count() as u32 + 1;
+        text.set(value.clone());
+        typing_mention.set(None);
+        if let Some(el) = input_ref.get_untracked() {
+            el.set_value(&value);
+            let _ = el.set_selection_range(caret, caret);
+            let _ = el.focus();
+        }
+    };
+
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        let n = choices.with_untracked(|c| c.len());
+        if n > 0 && !ev.is_composing() {
+            match ev.key().as_str() {
+                "ArrowDown" => {
+                    ev.prevent_default();
+                    highlight.update(|h| *h = (*h + 1) % n);
+                    return;
+                }
+                "ArrowUp" => {
+                    ev.prevent_default();
+                    highlight.update(|h| *h = (*h + n - 1) % n);
+                    return;
+                }
+                "Enter" | "Tab" => {
+                    ev.prevent_default();
+                    let i = highlight.get_untracked().min(n - 1);
+                    if let Some(p) = choices.with_untracked(|c| c.get(i).cloned()) {
+                        insert(p);
+                    }
+                    return;
+                }
+                "Escape" => {
+                    ev.prevent_default();
+                    typing_mention.set(None);
+                    return;
+                }
+                _ => {}
+            }
+        }
         if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() && ev.key_code() != 229 {
             ev.prevent_default();
             send();
@@ -105,6 +240,43 @@ pub fn Composer(segments: Segments, channel_name: String, me: Me) -> impl IntoVi
                         }
                     })
             }}
+            <Show when=move || choices.with(|c| !c.is_empty())>
+                <ul class="mention-picker" role="listbox" data-testid="mention-picker">
+                    {move || {
+                        choices
+                            .get()
+                            .into_iter()
+                            .enumerate()
+                            .map(|(i, p)| {
+                                let (label, sub, key) = match &p {
+                                    Pick::All => (i18n.t("chat.mention_all"), i18n.t("chat.mention_all_hint"), "all".to_string()),
+                                    Pick::Person(u) => (u.name.clone(), u.position.clone(), u.username.clone()),
+                                };
+                                view! {
+                                    <li
+                                        class="mention-option"
+                                        role="option"
+                                        class:active=move || highlight.get() == i
+                                        aria-selected=move || if highlight.get() == i { "true" } else { "false" }
+                                        data-testid="mention-option"
+                                        data-username=key
+                                        on:mousedown=move |ev| {
+                                            ev.prevent_default();
+                                            insert(p.clone());
+                                        }
+                                    >
+                                        <span class="avatar avatar-sm" aria-hidden="true">
+                                            {label.chars().next().map(|c| c.to_string()).unwrap_or_default()}
+                                        </span>
+                                        <span class="mention-name">{label.clone()}</span>
+                                        <span class="muted mention-sub">{sub}</span>
+                                    </li>
+                                }
+                            })
+                            .collect::<Vec<_>>()
+                    }}
+                </ul>
+            </Show>
             <div class="composer-box">
                 <textarea
                     class="composer-input"
@@ -119,8 +291,11 @@ pub fn Composer(segments: Segments, channel_name: String, me: Me) -> impl IntoVi
                         signal_typing(!v.trim().is_empty());
                         text.set(v);
                         grow();
+                        update_mention();
                     }
                     on:keydown=on_keydown
+                    on:click=move |_| update_mention()
+                    on:blur=move |_| typing_mention.set(None)
                 ></textarea>
                 <button
                     class="btn btn-primary composer-send"

@@ -175,7 +175,16 @@ fn MessageRow(row: Row, me: UserId) -> impl IntoView {
         .map(|(ts, t)| format!("{} {}", date_parts(*ts).1, markdown::excerpt(t, 80)))
         .collect::<Vec<_>>()
         .join("\n");
-    let html = markdown::render(&msg.text);
+    // Mentions are highlighted by the names they were written with.
+    let people = super::people::expect_people();
+    let mut tokens: Vec<String> =
+        msg.mentions.iter().filter_map(|u| people.name_of(*u)).map(|n| format!("@{n}")).collect();
+    if msg.mention_all {
+        tokens.extend(chat::MENTION_ALL_TOKENS.iter().map(|t| t.to_string()));
+    }
+    let token_refs: Vec<&str> = tokens.iter().map(String::as_str).collect();
+    let html = markdown::render_with_mentions(&msg.text, &token_refs);
+    let mentions_me = msg.author != me && msg.mentions_user(me);
     let text = StoredValue::new(msg.text.clone());
     let deleted = msg.deleted;
     let pinned = msg.pinned_by.is_some();
@@ -215,6 +224,7 @@ fn MessageRow(row: Row, me: UserId) -> impl IntoView {
             class:message-mine=mine
             class:message-deleted=deleted
             class:message-pinned=pinned
+            class:message-mentioned=mentions_me
             tabindex="0"
             data-testid="message"
             data-message-id=msg.id.clone()

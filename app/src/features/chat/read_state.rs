@@ -99,3 +99,16 @@ pub fn local_head(c: &ChannelId) -> u32 {
 pub fn expect_read_state() -> ReadState {
     expect_context::<ReadState>()
 }
+
+impl ReadState {
+    /// Unread messages in `c` that mention the user (tracked), counted as [`ReadState::unread`].
+    pub fn unread_mentions(&self, c: &ChannelSummary) -> usize {
+        let Some(since) = self.position(&c.id) else { return 0 };
+        let head = c.head_segment.max(local_head(&c.id));
+        self.repo.with_value(|r| {
+            (head.saturating_sub(1)..=head)
+                .filter_map(|n| r.read(chat::segment_id(&c.id, n), |d| chat::unread_mentions_after(d, since, self.me)))
+                .sum()
+        })
+    }
+}

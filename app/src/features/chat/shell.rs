@@ -78,6 +78,7 @@ pub fn Shell() -> impl IntoView {
     let channels = Channels { list: RwSignal::new(list), selected: RwSignal::new(selected) };
     provide_context(channels);
     let reads = ReadState::provide(crate::contexts::expect_repo(), me.id);
+    super::people::People::provide(crate::contexts::expect_repo());
     // The tab's title counts what is unread, as a mail or chat tab does.
     Effect::new(move |_| {
         let total: usize = channels.list.with(|l| l.iter().map(|c| reads.unread(c)).sum());
@@ -142,6 +143,7 @@ pub fn Shell() -> impl IntoView {
     let sidebar_open = RwSignal::new(false);
     let dialog_open = RwSignal::new(false);
     let search_open = RwSignal::new(false);
+    let mentions_open = RwSignal::new(false);
     provide_context(FocusMessage(RwSignal::new(None)));
     let repo_ref = crate::contexts::expect_repo();
     // Every channel's newest segment is opened up front: switching is instant and search covers
@@ -176,7 +178,7 @@ pub fn Shell() -> impl IntoView {
     });
     view! {
         <div class="app-shell" class:sidebar-open=move || sidebar_open.get()>
-            <Sidebar sidebar_open=sidebar_open dialog_open=dialog_open search_open=search_open />
+            <Sidebar sidebar_open=sidebar_open dialog_open=dialog_open search_open=search_open mentions_open=mentions_open />
             <main class="chat-pane">
                 <Show when=move || status.get() == ConnStatus::Offline>
                     <div class="banner banner-warning" role="status" data-testid="offline-banner">
@@ -217,6 +219,9 @@ pub fn Shell() -> impl IntoView {
             </Show>
             <Show when=move || search_open.get()>
                 <SearchPanel open=search_open repo=repo_ref />
+            </Show>
+            <Show when=move || mentions_open.get()>
+                <super::mentions_panel::MentionsPanel open=mentions_open repo=repo_ref me=me.id />
             </Show>
             <div class="sidebar-backdrop" on:click=move |_| sidebar_open.set(false)></div>
         </div>

@@ -22,12 +22,15 @@ pub fn Sidebar(
     sidebar_open: RwSignal<bool>,
     dialog_open: RwSignal<bool>,
     search_open: RwSignal<bool>,
+    mentions_open: RwSignal<bool>,
 ) -> impl IntoView {
     let i18n = expect_i18n();
     let session = expect_session();
     let repo = expect_repo();
     let channels = expect_context::<Channels>();
     let reads = expect_read_state();
+    let unread_mentions =
+        Memo::new(move |_| channels.list.with(|l| l.iter().map(|c| reads.unread_mentions(c)).sum::<usize>()));
     let status = repo.with_value(|r| r.status);
     let me = session.me.get_untracked().expect("logged in");
     let initials: String = me.display_name.chars().next().map(|c| c.to_uppercase().collect()).unwrap_or_default();
@@ -76,7 +79,9 @@ pub fn Sidebar(
                                 let active = Memo::new(move |_| channels.selected.get().as_ref() == Some(&id));
                                 let label = display_name(&c);
                                 let summary = c.clone();
+                                let summary2 = summary.clone();
                                 let unread = Memo::new(move |_| reads.unread(&summary));
+                                let mentioned = Memo::new(move |_| reads.unread_mentions(&summary2) > 0);
                                 let icon = match (c.kind, c.private) {
                                     (ConversationKind::Dm, _) => "channel-hash channel-dm",
                                     (_, true) => "channel-hash channel-lock",
@@ -101,7 +106,13 @@ pub fn Sidebar(
                                         <span class=icon>{if c.kind == ConversationKind::Channel && !c.private { "#" } else { "" }}</span>
                                         <span class="channel-name">{label.clone()}</span>
                                         <Show when=move || { unread.get() > 0 }>
-                                            <span class="badge unread-badge" data-testid="unread-badge">
+                                            <span
+                                                class="badge unread-badge"
+                                                class:badge-mention=move || mentioned.get()
+                                                data-testid="unread-badge"
+                                                data-mention=move || if mentioned.get() { "true" } else { "false" }
+                                            >
+                                                {move || if mentioned.get() { "@" } else { "" }}
                                                 {move || { let n = unread.get(); if n > 99 { "99+".to_string() } else { n.to_string() } }}
                                             </span>
                                         </Show>
@@ -140,6 +151,20 @@ pub fn Sidebar(
                 <span class="icon icon-search" aria-hidden="true"></span>
                 <span>{move || i18n.t("search.open")}</span>
                 <kbd class="kbd">"Ctrl K"</kbd>
+            </button>
+            <button
+                class="sidebar-link"
+                data-testid="open-mentions"
+                on:click=move |_| {
+                    sidebar_open.set(false);
+                    mentions_open.set(true);
+                }
+            >
+                <span class="sidebar-link-icon" aria-hidden="true">"@"</span>
+                <span class="channel-name">{move || i18n.t("mentions.title")}</span>
+                <Show when=move || { unread_mentions.get() > 0 }>
+                    <span class="badge badge-mention" data-testid="mentions-count">{move || unread_mentions.get()}</span>
+                </Show>
             </button>
             {section(ConversationKind::Channel, "sidebar.channels", true)}
             {section(ConversationKind::Group, "sidebar.groups", false)}
