@@ -7,6 +7,7 @@ pub mod composer;
 pub mod members_panel;
 pub mod mentions_panel;
 pub mod message_list;
+pub mod notify;
 pub mod people;
 pub mod read_state;
 pub mod search_panel;

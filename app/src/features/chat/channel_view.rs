@@ -221,6 +221,10 @@ pub fn ChannelView(channel: ChannelSummary, sidebar_open: RwSignal<bool>) -> imp
     let archived = channel.archived;
     let members_open = RwSignal::new(false);
     let summary = StoredValue::new(channel.clone());
+    let muted = {
+        let id = channel.id.clone();
+        Memo::new(move |_| reads.muted(&id))
+    };
     view! {
         <header class="chat-header">
             <button
@@ -252,6 +256,16 @@ pub fn ChannelView(channel: ChannelSummary, sidebar_open: RwSignal<bool>) -> imp
                     {move || i18n.tf("chat.pinned_count", &[("n", pinned.with(|p| p.len()).to_string())])}
                 </button>
             </Show>
+            <button
+                class="btn btn-ghost btn-sm mute-toggle"
+                data-testid="mute-toggle"
+                aria-pressed=move || if muted.get() { "true" } else { "false" }
+                title=move || i18n.t(if muted.get() { "chat.unmute_hint" } else { "chat.mute_hint" })
+                on:click=move |_| reads.set_muted(&summary.with_value(|c| c.id.clone()), !muted.get_untracked())
+            >
+                {move || if muted.get() { "🔕" } else { "🔔" }}
+                <span class="mute-label">{move || i18n.t(if muted.get() { "chat.unmute" } else { "chat.mute" })}</span>
+            </button>
             <Show when=move || { pending.get() > 0 }>
                 <span class="pending-pill" data-testid="pending-count" data-count=move || pending.get().to_string()>
                     {move || i18n.tf("chat.pending", &[("n", pending.get().to_string())])}

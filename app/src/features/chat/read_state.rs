@@ -112,3 +112,19 @@ impl ReadState {
         })
     }
 }
+
+impl ReadState {
+    /// Whether the user muted `channel` (tracked): no notifications, a grey count.
+    pub fn muted(&self, channel: &ChannelId) -> bool {
+        self.repo.with_value(|r| r.read(self.doc, |d| user_state::is_muted(d, channel))).unwrap_or(false)
+    }
+
+    pub fn set_muted(&self, channel: &ChannelId, muted: bool) {
+        self.repo.with_value(|r| {
+            r.change(self.doc, |d| {
+                user_state::set_muted(d, channel, muted, storage::now_ms());
+                Ok::<_, ()>(())
+            })
+        });
+    }
+}

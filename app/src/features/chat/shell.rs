@@ -79,6 +79,7 @@ pub fn Shell() -> impl IntoView {
     provide_context(channels);
     let reads = ReadState::provide(crate::contexts::expect_repo(), me.id);
     super::people::People::provide(crate::contexts::expect_repo());
+    let toasts = super::notify::watch(channels, reads, crate::contexts::expect_repo(), me.id);
     // The tab's title counts what is unread, as a mail or chat tab does.
     Effect::new(move |_| {
         let total: usize = channels.list.with(|l| l.iter().map(|c| reads.unread(c)).sum());
@@ -220,6 +221,7 @@ pub fn Shell() -> impl IntoView {
             <Show when=move || search_open.get()>
                 <SearchPanel open=search_open repo=repo_ref />
             </Show>
+            <super::notify::Toasts toasts=toasts />
             <Show when=move || mentions_open.get()>
                 <super::mentions_panel::MentionsPanel open=mentions_open repo=repo_ref me=me.id />
             </Show>

@@ -82,6 +82,8 @@ pub fn Sidebar(
                                 let summary2 = summary.clone();
                                 let unread = Memo::new(move |_| reads.unread(&summary));
                                 let mentioned = Memo::new(move |_| reads.unread_mentions(&summary2) > 0);
+                                let muted_id = c.id.clone();
+                                let muted = Memo::new(move |_| reads.muted(&muted_id));
                                 let icon = match (c.kind, c.private) {
                                     (ConversationKind::Dm, _) => "channel-hash channel-dm",
                                     (_, true) => "channel-hash channel-lock",
@@ -108,7 +110,8 @@ pub fn Sidebar(
                                         <Show when=move || { unread.get() > 0 }>
                                             <span
                                                 class="badge unread-badge"
-                                                class:badge-mention=move || mentioned.get()
+                                                class:badge-mention=move || mentioned.get() && !muted.get()
+                                                class:badge-muted=move || muted.get()
                                                 data-testid="unread-badge"
                                                 data-mention=move || if mentioned.get() { "true" } else { "false" }
                                             >
@@ -169,6 +172,7 @@ pub fn Sidebar(
             {section(ConversationKind::Channel, "sidebar.channels", true)}
             {section(ConversationKind::Group, "sidebar.groups", false)}
             {section(ConversationKind::Dm, "sidebar.dms", false)}
+            <super::notify::NotifyPrompt />
             <div class="sidebar-footer">
                 <ConsoleButton sidebar_open=sidebar_open />
                 <div class="user-chip">
