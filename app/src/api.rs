@@ -30,13 +30,23 @@ impl ApiFailure {
 
 /// `body`: (content type, text).
 async fn call(method: &str, path: &str, body: Option<(&str, String)>) -> Result<String, ApiFailure> {
+    let body = body.map(|(t, b)| (t, wasm_bindgen::JsValue::from_str(&b)));
+    call_with(method, path, body).await
+}
+
+/// `body`: (content type, any fetch body: text, Blob, bytes).
+async fn call_with(
+    method: &str,
+    path: &str,
+    body: Option<(&str, wasm_bindgen::JsValue)>,
+) -> Result<String, ApiFailure> {
     let init = RequestInit::new();
     init.set_method(method);
     init.set_credentials(RequestCredentials::SameOrigin);
     let headers = web_sys::Headers::new().map_err(|_| ApiFailure::Offline)?;
     if let Some((content_type, b)) = &body {
         let _ = headers.set("content-type", content_type);
-        init.set_body(&wasm_bindgen::JsValue::from_str(b));
+        init.set_body(b);
     }
     init.set_headers(&headers);
     let req = Request::new_with_str_and_init(path, &init).map_err(|_| ApiFailure::Offline)?;
@@ -66,6 +76,11 @@ fn decode<T: DeserializeOwned>(text: &str) -> Result<T, ApiFailure> {
 
 fn json<B: Serialize>(body: &B) -> Option<(&'static str, String)> {
     Some(("application/json", serde_json::to_string(body).unwrap_or_default()))
+}
+
+/// `PUT` raw bytes (a Blob or a slice of one), answered with JSON.
+pub async fn put_blob<T: DeserializeOwned>(path: &str, blob: &web_sys::Blob) -> Result<T, ApiFailure> {
+    decode(&call_with("PUT", path, Some(("application/octet-stream", blob.into()))).await?)
 }
 
 pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiFailure> {

@@ -21,6 +21,20 @@
 //!   [`ImportApply`] → [`ImportApplied`]
 //! - `GET  /api/admin/audit?user=&action=&outcome=&from=&to=&before=&limit=` → [`AuditPage`];
 //!   `GET /api/admin/audit.csv` (same filters) → CSV; `GET /api/admin/audit/verify` → [`AuditVerify`]
+//!
+//! Files (chunked, resumable, content-addressed; see [`crate::files`]):
+//! - `POST /api/uploads` [`NewUpload`] → [`UploadState`] (413 over the size limit, before any
+//!   byte is stored; 404 when the caller may not write the conversation)
+//! - `GET  /api/uploads/{id}` → [`UploadState`] (where to resume)
+//! - `PUT  /api/uploads/{id}?offset=N` raw bytes (at most [`crate::files::MAX_CHUNK_BYTES`]) →
+//!   [`UploadState`]; 409 [`UploadState`]-bearing error when `offset` is not where the upload stands
+//! - `POST /api/uploads/{id}/complete` → [`FileInfo`] (422 when the bytes do not hash to the
+//!   announced SHA-256: the upload is discarded)
+//! - `GET  /api/files/{id}` → the bytes, with the access check repeated on every request;
+//!   `inline` only for raster images, `attachment` for anything else, always `nosniff` and a
+//!   `sandbox` content security policy (an uploaded HTML or SVG file cannot run in the app)
+//! - `GET  /api/files/{id}/meta` → [`FileInfo`]
+//! - `GET  /api/settings/files` → [`FileSettings`]; `PUT /api/admin/settings/files` [`FileSettings`]
 
 use crate::acl::{Module, Role};
 use crate::audit::Outcome;
@@ -356,6 +370,52 @@ pub struct ClientSettings {
     /// Days without contact with the relay after which the app wipes its local copy
     /// (IndexedDB); `None`: never.
     pub offline_cache_expiry_days: Option<u32>,
+}
+
+// --- files ------------------------------------------------------------------------------------
+
+/// Start an upload into a conversation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewUpload {
+    pub channel: ChannelId,
+    /// The file's name as the user sees it (never used as a path on the server).
+    pub name: String,
+    pub size: u64,
+    pub mime: String,
+    /// SHA-256 of the whole file, lowercase hex: the relay checks it on completion and stores
+    /// the bytes under it.
+    pub sha256: String,
+}
+
+/// Where an upload stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadState {
+    pub id: String,
+    /// Bytes stored so far: the next `PUT` goes at this offset.
+    pub received: u64,
+    pub size: u64,
+    /// Set once complete (also at once when the relay already holds these bytes).
+    pub file: Option<FileInfo>,
+}
+
+/// A stored file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileInfo {
+    pub id: String,
+    pub name: String,
+    pub size: u64,
+    pub mime: String,
+    pub sha256: String,
+    pub channel: ChannelId,
+    pub owner: UserId,
+    pub created_at: i64,
+}
+
+/// File settings (super admin).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileSettings {
+    /// Largest file accepted, in bytes.
+    pub max_upload_bytes: u64,
 }
 
 // --- audit log --------------------------------------------------------------------------------

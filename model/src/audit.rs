@@ -23,6 +23,7 @@ pub enum Domain {
     Admin,
     Request,
     System,
+    File,
 }
 
 macro_rules! events {
@@ -97,6 +98,8 @@ events! {
         SettingsModules = "settings.modules",
         /// Settings the app reads (offline-cache expiry).
         SettingsClient = "settings.client",
+        /// File settings (the upload size limit).
+        SettingsFiles = "settings.files",
     }
     Module {
         /// An action refused because its module is turned off.
@@ -117,6 +120,16 @@ events! {
     System {
         SystemFirstStart = "system.first_start",
     }
+    File {
+        /// An upload announced (refused: the caller may not write the conversation).
+        FileUpload = "file.upload",
+        /// An upload completed into a stored file (refused: the bytes did not hash to the
+        /// announced SHA-256).
+        FileStore = "file.store",
+        /// A download refused (no such file, or the caller may not read its conversation).
+        /// Allowed downloads are not logged: image previews would flood the log.
+        FileDownload = "file.download",
+    }
 }
 
 impl Domain {
@@ -134,6 +147,7 @@ impl Domain {
             Domain::Admin => "admin",
             Domain::Request => "request",
             Domain::System => "system",
+            Domain::File => "file",
         }
     }
 
@@ -219,6 +233,7 @@ mod tests {
             Domain::Admin,
             Domain::Request,
             Domain::System,
+            Domain::File,
         ] {
             assert!(d.events().next().is_some(), "{d:?}");
         }

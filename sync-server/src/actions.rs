@@ -2,6 +2,7 @@
 
 pub mod channels;
 pub mod directory;
+pub mod files;
 pub mod import;
 pub mod modules;
 pub mod sessions;

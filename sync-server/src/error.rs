@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use qiao_model::api::ApiError;
+use qiao_model::api::{ApiError, UploadState};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -22,12 +22,29 @@ pub enum AppError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// 413: over a size limit, refused before the bytes are stored.
+    #[error("{0}")]
+    TooLarge(String),
+    /// 422: an upload whose bytes do not hash to the SHA-256 it announced.
+    #[error("{0}")]
+    HashMismatch(String),
+    /// 409 for an upload chunk sent at the wrong offset (or to a finished upload): the body is
+    /// the error and the upload's [`UploadState`] in one object, so the client can resume at
+    /// `received` without asking again.
+    #[error("{message}")]
+    UploadOffset { message: String, state: Box<UploadState> },
     #[error("internal error: {0}")]
     Internal(String),
 }
 
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
+        AppError::Internal(e.to_string())
+    }
+}
+
+impl From<std::io::Error> for AppError {
+    fn from(e: std::io::Error) -> Self {
         AppError::Internal(e.to_string())
     }
 }
@@ -42,6 +59,9 @@ impl AppError {
             AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             AppError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            AppError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            AppError::HashMismatch(_) => (StatusCode::UNPROCESSABLE_ENTITY, "hash_mismatch"),
+            AppError::UploadOffset { .. } => (StatusCode::CONFLICT, "upload_offset"),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -54,6 +74,12 @@ impl IntoResponse for AppError {
             AppError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
                 "something went wrong on the server".to_string()
+            }
+            AppError::UploadOffset { message, state } => {
+                let mut body = serde_json::to_value(state).unwrap_or_default();
+                body["code"] = code.into();
+                body["message"] = message.as_str().into();
+                return (status, Json(body)).into_response();
             }
             other => other.to_string(),
         };

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod channels;
 pub mod directory;
+pub mod files;
 pub mod import;
 pub mod modules;
 pub mod sessions;
@@ -23,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .merge(auth::router())
         .merge(channels::router())
         .merge(directory::router())
+        .merge(files::router())
         .merge(sessions::router())
         .merge(modules::router())
         .merge(settings::router())
@@ -45,8 +47,9 @@ pub async fn check_origin(State(state): State<AppState>, req: Request, next: Nex
     Ok(next.run(req).await)
 }
 
-/// Security headers on every response. Uploaded content will be served from a separate path
-/// with its own, stricter policy.
+/// Security headers on every response. A handler that sets its own, stricter content security
+/// policy or caching keeps them: downloaded files ([`files`]) carry a `sandbox` policy that the
+/// app's policy must not replace.
 pub async fn security_headers(req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     let mut res = next.run(req).await;
@@ -54,17 +57,21 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        // 'unsafe-inline' for scripts is needed by the loader trunk injects into index.html;
-        // object-src/base-uri/frame-ancestors close the usual injection routes regardless.
-        HeaderValue::from_static(
-            "default-src 'self'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; \
-             img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
-        ),
-    );
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            // 'unsafe-inline' for scripts is needed by the loader trunk injects into index.html;
+            // object-src/base-uri/frame-ancestors close the usual injection routes regardless.
+            HeaderValue::from_static(
+                "default-src 'self'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; \
+                 img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+            ),
+        );
+    }
     // The shell and the service worker must be revalidated, or users stay on an old version.
-    if path == "/" || path.ends_with(".html") || path == "/sw.js" || path == "/sw-register.js" || !path.contains('.') {
+    let shell =
+        path == "/" || path.ends_with(".html") || path == "/sw.js" || path == "/sw-register.js" || !path.contains('.');
+    if shell && !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     }
     res

@@ -26,6 +26,8 @@ use tower_http::services::{ServeDir, ServeFile};
 pub struct AppState {
     pub config: Arc<Config>,
     pub store: store::Store,
+    /// File bytes: partial uploads and content-addressed blobs under the data directory.
+    pub blobs: store::blobs::Blobs,
     pub registry: Arc<sync::registry::Registry>,
     pub connections: Arc<sync::connections::Connections>,
     pub login_throttle: Arc<auth::LoginThrottle>,
@@ -36,12 +38,14 @@ pub struct AppState {
 impl AppState {
     pub async fn new(config: Config) -> Result<Self, error::AppError> {
         let store = store::Store::open(&config.data_dir).await?;
+        let blobs = store::blobs::Blobs::open(&config.data_dir)?;
         let mut peer = [0u8; 8];
         rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut peer);
         let server_peer = qiao_model::ids::PeerId(format!("qiao-relay-{}", hex::encode(peer)));
         let state = Self {
             registry: Arc::new(sync::registry::Registry::new(store.clone(), server_peer)),
             store,
+            blobs,
             config: Arc::new(config),
             connections: Arc::default(),
             login_throttle: Arc::default(),

@@ -10,12 +10,15 @@
 //!
 //! Areas with more than a handful of queries live in submodules: [`audit`] (the hash-chained
 //! log), [`directory`] (departments and HR fields), [`sessions`], [`settings`] (module toggles
-//! and system settings). Write paths that must be atomic with their audit row take a [`Tx`]
+//! and system settings), [`files`] (uploads and stored files). File bytes are not in the
+//! database: [`blobs`] keeps them on disk beside it. Write paths that must be atomic with their audit row take a [`Tx`]
 //! from [`Store::begin`].
 
 pub mod audit;
+pub mod blobs;
 pub mod channels;
 pub mod directory;
+pub mod files;
 pub mod sessions;
 pub mod settings;
 

@@ -1,6 +1,7 @@
 //! Chat: the channel sidebar, a channel's messages (from bounded segment documents) and the
 //! composer.
 
+pub mod attachments;
 pub mod channel_dialog;
 pub mod channel_view;
 pub mod composer;
@@ -13,3 +14,4 @@ pub mod read_state;
 pub mod search_panel;
 pub mod shell;
 pub mod sidebar;
+pub mod uploads;

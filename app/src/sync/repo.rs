@@ -573,6 +573,7 @@ impl Repo {
     pub async fn wipe_local() {
         let locale = storage::get("qiao.locale");
         let _ = idb::clear_all().await;
+        crate::features::chat::uploads::clear_outbox().await;
         storage::clear_qiao_keys();
         if let Some(l) = locale {
             storage::set("qiao.locale", &l);

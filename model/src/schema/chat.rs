@@ -76,6 +76,22 @@ pub struct ChatMessage {
     /// It mentions everyone in the conversation (`@所有人`); only admins may (see
     /// [`crate::acl::mention_all`]).
     pub mention_all: bool,
+    /// Files sent with it (uploaded first; see [`crate::files`]).
+    pub files: Vec<Attachment>,
+}
+
+/// A file attached to a message: enough to show it without asking the relay.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Attachment {
+    /// The relay's file id (`GET /api/files/{id}`).
+    pub id: String,
+    pub name: String,
+    pub size: u64,
+    pub mime: String,
+    /// A small preview image uploaded beside an image (its file id).
+    pub thumb: Option<String>,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
 }
 
 impl ChatMessage {
@@ -95,6 +111,7 @@ impl ChatMessage {
             pinned_by: None,
             mentions: Vec::new(),
             mention_all: false,
+            files: Vec::new(),
         }
     }
 
@@ -268,6 +285,7 @@ pub fn messages(doc: &impl ReadDoc) -> Vec<ChatMessage> {
             pinned_by: None,
             mentions: str_of(doc, &m, "mentions").map(|s| parse_mentions(&s)).unwrap_or_default(),
             mention_all: bool_of(doc, &m, "mention_all"),
+            files: attachments(doc, &m),
             id,
             author: UserId(author),
             ts,
@@ -296,6 +314,24 @@ pub fn messages(doc: &impl ReadDoc) -> Vec<ChatMessage> {
     out
 }
 
+fn attachments(doc: &impl ReadDoc, m: &ObjId) -> Vec<Attachment> {
+    let Ok(Some((Value::Object(ObjType::List), list))) = doc.get(m, "files") else { return Vec::new() };
+    (0..doc.length(&list))
+        .filter_map(|i| match doc.get(&list, i) {
+            Ok(Some((Value::Object(ObjType::Map), f))) => Some(Attachment {
+                id: str_of(doc, &f, "id")?,
+                name: str_of(doc, &f, "name").unwrap_or_default(),
+                size: int_of(doc, &f, "size").and_then(|n| u64::try_from(n).ok()).unwrap_or(0),
+                mime: str_of(doc, &f, "mime").unwrap_or_default(),
+                thumb: str_of(doc, &f, "thumb"),
+                width: int_of(doc, &f, "width").and_then(|n| u32::try_from(n).ok()),
+                height: int_of(doc, &f, "height").and_then(|n| u32::try_from(n).ok()),
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
 fn check_text(text: &str) -> Result<&str, ChatError> {
     let text = text.trim_end();
     if text.trim().is_empty() {
@@ -313,7 +349,11 @@ fn commit(doc: &mut AutoCommit, ts_ms: i64) {
 
 /// Append a message as one change. `doc` must carry the author's actor id.
 pub fn append(doc: &mut AutoCommit, msg: &ChatMessage) -> Result<(), ChatError> {
-    let text = check_text(&msg.text)?;
+    // A message may be only files; otherwise it needs text.
+    let text = if msg.files.is_empty() { check_text(&msg.text)? } else { msg.text.trim_end() };
+    if text.chars().count() > MAX_MESSAGE_CHARS {
+        return Err(ChatError::TooLong);
+    }
     let list = obj(doc, "messages", ObjType::List).ok_or(ChatError::NotASegment)?;
     let at = doc.length(&list);
     let m = doc.insert_object(&list, at, ObjType::Map).map_err(|_| ChatError::NotASegment)?;
@@ -331,6 +371,24 @@ pub fn append(doc: &mut AutoCommit, msg: &ChatMessage) -> Result<(), ChatError> 
     }
     if msg.mention_all {
         put(doc, "mention_all", ScalarValue::Boolean(true))?;
+    }
+    if !msg.files.is_empty() {
+        let list = doc.put_object(&m, "files", ObjType::List).map_err(|_| ChatError::NotASegment)?;
+        for (i, a) in msg.files.iter().enumerate() {
+            let f = doc.insert_object(&list, i, ObjType::Map).map_err(|_| ChatError::NotASegment)?;
+            let mut put_f = |k: &str, v: ScalarValue| doc.put(&f, k, v).map_err(|_| ChatError::NotASegment);
+            put_f("id", a.id.as_str().into())?;
+            put_f("name", a.name.as_str().into())?;
+            put_f("size", ScalarValue::Int(i64::try_from(a.size).unwrap_or(i64::MAX)))?;
+            put_f("mime", a.mime.as_str().into())?;
+            if let Some(t) = &a.thumb {
+                put_f("thumb", t.as_str().into())?;
+            }
+            if let (Some(w), Some(h)) = (a.width, a.height) {
+                put_f("width", ScalarValue::Int(w.into()))?;
+                put_f("height", ScalarValue::Int(h.into()))?;
+            }
+        }
     }
     let t = doc.put_object(&m, "text", ObjType::Text).map_err(|_| ChatError::NotASegment)?;
     doc.splice_text(&t, 0, 0, text).map_err(|_| ChatError::NotASegment)?;
@@ -569,6 +627,34 @@ mod tests {
 
     const EMPLOYEE: Powers = Powers { moderate: false, mention_all: false };
     const ADMIN: Powers = Powers { moderate: true, mention_all: true };
+
+    #[test]
+    fn attachments_round_trip_and_a_message_may_be_only_files() {
+        let mut d = doc_for(1, 1);
+        let mut m = msg(1, "f", "", 100);
+        assert_eq!(append(&mut d, &m), Err(ChatError::Empty));
+        m.files = vec![
+            Attachment {
+                id: "f1".into(),
+                name: "报告.pdf".into(),
+                size: 123,
+                mime: "application/pdf".into(),
+                ..Default::default()
+            },
+            Attachment {
+                id: "f2".into(),
+                name: "photo.png".into(),
+                size: 9,
+                mime: "image/png".into(),
+                thumb: Some("t2".into()),
+                width: Some(640),
+                height: Some(480),
+            },
+        ];
+        append(&mut d, &m).unwrap();
+        validate(&last_change(&mut d), UserId(1), EMPLOYEE).expect("the author attaches files");
+        assert_eq!(messages(&d)[0].files, m.files);
+    }
 
     #[test]
     fn mentions_round_trip_and_only_admins_mention_everyone() {

@@ -23,7 +23,8 @@ pub fn new_channel_id() -> ChannelId {
     ChannelId(format!("c{}", hex::encode(b)))
 }
 
-async fn refuse(state: &AppState, who: &AuthUser, event: Event, target: String, err: AppError) -> AppError {
+/// Write a refused audit row for `who`'s attempt at `event` on `target`, then give back `err`.
+pub(crate) async fn refuse(state: &AppState, who: &AuthUser, event: Event, target: String, err: AppError) -> AppError {
     let rec = AuditRecord::refused(event).by(who.id()).ip(&who.ip).target(target).detail(err.to_string());
     if let Err(e) = state.store.audit_record(&rec).await {
         return e;

@@ -329,6 +329,75 @@ pub async fn http(
     Reply { status, body }
 }
 
+/// A reply with its headers, for tests that look at them (downloads).
+#[derive(Debug)]
+pub struct RawReply {
+    pub status: u16,
+    /// Header names lowercased, in the order sent.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl RawReply {
+    /// The first header called `name` (any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    pub fn json<T: DeserializeOwned>(&self) -> T {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("body {:?} does not parse: {e}", self.text()))
+    }
+}
+
+/// One HTTP/1.1 request with raw bytes as its body and any extra headers, on its own connection;
+/// the body is written as given, not copied into the request.
+pub async fn http_bytes(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> RawReply {
+    let mut head =
+        format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    if let Some(t) = token {
+        head.push_str(&format!("Authorization: Bearer {t}\r\n"));
+    }
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    let raw = tokio::time::timeout(STEP, async {
+        let mut s = TcpStream::connect(addr).await.expect("connect to the relay");
+        s.write_all(head.as_bytes()).await.expect("send head");
+        // The relay may answer (and close) before reading a body it refuses.
+        let _ = s.write_all(body).await;
+        let mut raw = Vec::new();
+        // Closing with our bytes unread resets the connection; what arrived before still counts.
+        let _ = s.read_to_end(&mut raw).await;
+        raw
+    })
+    .await
+    .unwrap_or_else(|_| panic!("{method} {path}: no response within {STEP:?}"));
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("response has a header");
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("status line");
+    let headers: Vec<(String, String)> = head
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    let mut body = raw[split + 4..].to_vec();
+    if headers.iter().any(|(n, v)| n == "transfer-encoding" && v.eq_ignore_ascii_case("chunked")) {
+        body = dechunk(&body);
+    }
+    RawReply { status, headers, body }
+}
+
 fn dechunk(mut b: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     loop {

@@ -215,6 +215,18 @@ pub fn Composer(segments: Segments, channel_name: String, me: Me) -> impl IntoVi
         }
     };
 
+    // Files: the 📎 button, pasting, or dropping onto the composer queue them in the outbox.
+    let uploads = super::uploads::expect_uploads();
+    let file_ref: NodeRef<leptos::html::Input> = NodeRef::new();
+    let queue_files = move |list: Option<web_sys::FileList>| {
+        let Some(list) = list else { return };
+        let channel = segments.channel.get_value();
+        for i in 0..list.length() {
+            if let Some(f) = list.get(i) {
+                uploads.enqueue(channel.clone(), f);
+            }
+        }
+    };
     let channel_name = StoredValue::new(channel_name);
     let placeholder = move || i18n.tf("chat.placeholder", &[("channel", channel_name.get_value())]);
     view! {
@@ -277,7 +289,43 @@ pub fn Composer(segments: Segments, channel_name: String, me: Me) -> impl IntoVi
                     }}
                 </ul>
             </Show>
-            <div class="composer-box">
+            <super::attachments::UploadRows channel=segments.channel.get_value() />
+            <div
+                class="composer-box"
+                on:dragover=move |ev: leptos::ev::DragEvent| ev.prevent_default()
+                on:drop=move |ev: leptos::ev::DragEvent| {
+                    ev.prevent_default();
+                    queue_files(ev.data_transfer().and_then(|d| d.files()));
+                }
+            >
+                <input
+                    type="file"
+                    multiple
+                    class="sr-only"
+                    node_ref=file_ref
+                    data-testid="file-input"
+                    on:change=move |ev| {
+                        use wasm_bindgen::JsCast;
+                        let input: Option<web_sys::HtmlInputElement> = ev.target().and_then(|t| t.dyn_into().ok());
+                        if let Some(input) = input {
+                            queue_files(input.files());
+                            input.set_value("");
+                        }
+                    }
+                />
+                <button
+                    class="icon-btn composer-attach"
+                    title=move || i18n.t("files.attach")
+                    aria-label=move || i18n.t("files.attach")
+                    data-testid="attach"
+                    on:click=move |_| {
+                        if let Some(el) = file_ref.get_untracked() {
+                            el.click();
+                        }
+                    }
+                >
+                    "📎"
+                </button>
                 <textarea
                     class="composer-input"
                     rows="1"
@@ -295,6 +343,13 @@ pub fn Composer(segments: Segments, channel_name: String, me: Me) -> impl IntoVi
                     }
                     on:keydown=on_keydown
                     on:click=move |_| update_mention()
+                    on:paste=move |ev: leptos::ev::ClipboardEvent| {
+                        let files = ev.clipboard_data().and_then(|d| d.files());
+                        if files.as_ref().is_some_and(|f| f.length() > 0) {
+                            ev.prevent_default();
+                            queue_files(files);
+                        }
+                    }
                     on:blur=move |_| typing_mention.set(None)
                 ></textarea>
                 <button

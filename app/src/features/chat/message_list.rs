@@ -185,6 +185,8 @@ fn MessageRow(row: Row, me: UserId) -> impl IntoView {
     let token_refs: Vec<&str> = tokens.iter().map(String::as_str).collect();
     let html = markdown::render_with_mentions(&msg.text, &token_refs);
     let mentions_me = msg.author != me && msg.mentions_user(me);
+    let files = msg.files.clone();
+    let text_empty = msg.text.trim().is_empty();
     let text = StoredValue::new(msg.text.clone());
     let deleted = msg.deleted;
     let pinned = msg.pinned_by.is_some();
@@ -265,10 +267,16 @@ fn MessageRow(row: Row, me: UserId) -> impl IntoView {
                     } else if editing.get() {
                         view! { <EditBox doc=doc id=id.get_value() text=text.get_value() /> }.into_any()
                     } else {
-                        view! { <div class="message-text markdown" data-testid="message-text" inner_html=html.clone()></div> }
-                            .into_any()
+                        if text_empty {
+                            ().into_any()
+                        } else {
+                            view! { <div class="message-text markdown" data-testid="message-text" inner_html=html.clone()></div> }
+                                .into_any()
+                        }
                     }
                 }}
+                {(!deleted && !files.is_empty())
+                    .then(|| view! { <div class="attachments"><super::attachments::Attachments files=files.clone() /></div> })}
                 {(!deleted)
                     .then(|| {
                         view! {

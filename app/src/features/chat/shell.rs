@@ -80,6 +80,7 @@ pub fn Shell() -> impl IntoView {
     let reads = ReadState::provide(crate::contexts::expect_repo(), me.id);
     super::people::People::provide(crate::contexts::expect_repo());
     let toasts = super::notify::watch(channels, reads, crate::contexts::expect_repo(), me.id);
+    let uploads = super::uploads::Uploads::provide(crate::contexts::expect_repo(), channels, me.clone());
     // The tab's title counts what is unread, as a mail or chat tab does.
     Effect::new(move |_| {
         let total: usize = channels.list.with(|l| l.iter().map(|c| reads.unread(c)).sum());
@@ -122,6 +123,7 @@ pub fn Shell() -> impl IntoView {
         Effect::new(move |_| {
             if status.get() == ConnStatus::Online {
                 refresh(true);
+                uploads.pump();
             }
         });
     }

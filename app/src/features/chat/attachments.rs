@@ -1,0 +1,118 @@
+//! Files in messages: images as previews (the thumbnail, sized before it loads; a click opens the
+//! full image), anything else as a card with its name, size and a download link. Every request
+//! goes to `/api/files/{id}`, where the relay repeats the access check and serves anything but a
+//! raster image as a download, so an uploaded HTML or SVG file never runs in the app.
+
+use super::uploads::{Status, expect_uploads, human_size};
+use crate::i18n::expect_i18n;
+use leptos::prelude::*;
+use qiao_model::files::inline_image;
+use qiao_model::ids::ChannelId;
+use qiao_model::schema::chat::Attachment;
+
+fn url(id: &str) -> String {
+    format!("/api/files/{id}")
+}
+
+/// A kind label for the file card's icon: the extension, as Lark and DingTalk show it.
+fn kind(name: &str) -> String {
+    name.rsplit_once('.')
+        .map(|(_, e)| e.chars().take(4).collect::<String>().to_uppercase())
+        .unwrap_or_else(|| "FILE".into())
+}
+
+#[component]
+pub fn Attachments(files: Vec<Attachment>) -> impl IntoView {
+    let i18n = expect_i18n();
+    files
+        .into_iter()
+        .map(|f| {
+            if inline_image(&f.mime) {
+                // Shown at most 360 × 240, keeping its proportions.
+                let (w, h) = match (f.width, f.height) {
+                    (Some(w), Some(h)) if w > 0 && h > 0 => {
+                        let scale = (360.0 / w as f64).min(240.0 / h as f64).min(1.0);
+                        ((w as f64 * scale).round() as u32, (h as f64 * scale).round() as u32)
+                    }
+                    _ => (240, 160),
+                };
+                let src = url(f.thumb.as_deref().unwrap_or(&f.id));
+                view! {
+                    <a class="attachment-image" href=url(&f.id) target="_blank" rel="noopener" data-testid="attachment-image">
+                        <img src=src alt=f.name.clone() width=w height=h loading="lazy" />
+                    </a>
+                }
+                .into_any()
+            } else {
+                let name = f.name.clone();
+                view! {
+                    <div class="attachment-file" data-testid="attachment-file" data-file-id=f.id.clone()>
+                        <span class="attachment-kind" aria-hidden="true">{kind(&f.name)}</span>
+                        <span class="attachment-meta">
+                            <span class="attachment-name" title=name.clone()>{name.clone()}</span>
+                            <span class="muted attachment-size">{human_size(f.size)}</span>
+                        </span>
+                        <a class="btn btn-ghost btn-sm" href=url(&f.id) download=name data-testid="attachment-download">
+                            {move || i18n.t("files.download")}
+                        </a>
+                    </div>
+                }
+                .into_any()
+            }
+        })
+        .collect::<Vec<_>>()
+}
+
+/// The files on their way into `channel`, with progress.
+#[component]
+pub fn UploadRows(channel: ChannelId) -> impl IntoView {
+    let i18n = expect_i18n();
+    let uploads = expect_uploads();
+    let channel = StoredValue::new(channel);
+    let mine = Memo::new(move |_| {
+        uploads.items.with(|v| v.iter().filter(|i| i.channel == channel.get_value()).cloned().collect::<Vec<_>>())
+    });
+    view! {
+        <Show when=move || mine.with(|m| !m.is_empty())>
+            <div class="upload-rows" data-testid="upload-rows">
+                <For
+                    each=move || mine.get()
+                    key=|i| (i.key.clone(), i.sent, format!("{:?}", i.status))
+                    children=move |i| {
+                        let pct = if i.size == 0 { 0.0 } else { i.sent as f64 * 100.0 / i.size as f64 };
+                        let key = i.key.clone();
+                        let (state, label) = match &i.status {
+                            Status::Waiting => ("waiting", i18n.t("files.waiting")),
+                            Status::Sending => ("sending", format!("{} / {}", human_size(i.sent), human_size(i.size))),
+                            Status::Refused(why) => ("refused", i18n.tf("files.refused", &[("why", why.clone())])),
+                        };
+                        let refused = matches!(i.status, Status::Refused(_));
+                        view! {
+                            <div class="upload-row" data-testid="upload-row" data-state=state data-name=i.name.clone()>
+                                <span class="upload-name">{i.name.clone()}</span>
+                                <div
+                                    class="progress"
+                                    role="progressbar"
+                                    aria-valuemin="0"
+                                    aria-valuemax="100"
+                                    aria-valuenow=format!("{pct:.0}")
+                                >
+                                    <div class="progress-bar" style=format!("width: {pct:.1}%")></div>
+                                </div>
+                                <span class="muted upload-state">{label}</span>
+                                {refused.then(|| view! {
+                                    <button
+                                        class="icon-btn"
+                                        title=i18n.t("files.dismiss")
+                                        aria-label=i18n.t("files.dismiss")
+                                        on:click=move |_| uploads.dismiss(&key)
+                                    >"✕"</button>
+                                })}
+                            </div>
+                        }
+                    }
+                />
+            </div>
+        </Show>
+    }
+}

@@ -1,0 +1,242 @@
+//! Uploads and downloads: `POST /api/uploads`, `GET|PUT /api/uploads/{id}`,
+//! `POST /api/uploads/{id}/complete`, `GET /api/files/{id}` and `GET /api/files/{id}/meta`.
+//!
+//! Chunks are streamed to disk as they arrive and downloads are streamed from disk, so memory
+//! stays flat whatever the file's size. A download is served so that it can never run in the
+//! app's origin: only raster images are `inline` with their own type; everything else (SVG and
+//! HTML included) is an `attachment` of type `application/octet-stream`, and every file response
+//! carries `nosniff` and a `sandbox` content security policy that the app's policy does not
+//! override (see [`super::security_headers`]).
+
+use crate::AppState;
+use crate::actions::files as act;
+use crate::auth::AuthUser;
+use crate::error::AppError;
+use axum::body::Body;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use qiao_model::api::{FileInfo, NewUpload, UploadState};
+use qiao_model::files::{MAX_CHUNK_BYTES, clean_name, inline_image};
+use serde::Deserialize;
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use tokio_util::io::ReaderStream;
+
+/// What a file response's own policy allows: nothing. Opened directly, an HTML file gets no
+/// script, no plugins, no same-origin access.
+pub const FILE_CSP: &str = "sandbox; default-src 'none'";
+
+/// The bytes under a file id never change; an hour bounds how long a browser shows a file it
+/// already fetched without asking (and being checked) again.
+const FILE_CACHE: &str = "private, max-age=3600";
+
+/// Read size when streaming a file out.
+const READ_BUF: usize = 64 * 1024;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/uploads", post(start))
+        .route(
+            "/api/uploads/{id}",
+            // The chunk is streamed and counted as it arrives (`Body` is not subject to the
+            // limit); the limit still caps any buffering extractor added here later.
+            get(upload_state).put(put_chunk).layer(DefaultBodyLimit::max(MAX_CHUNK_BYTES)),
+        )
+        .route("/api/uploads/{id}/complete", post(complete))
+        .route("/api/files/{id}", get(download))
+        .route("/api/files/{id}/meta", get(meta))
+}
+
+async fn start(
+    State(state): State<AppState>,
+    who: AuthUser,
+    Json(req): Json<NewUpload>,
+) -> Result<Json<UploadState>, AppError> {
+    Ok(Json(act::do_start_upload(&state, &who, &req).await?))
+}
+
+async fn upload_state(
+    State(state): State<AppState>,
+    who: AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<UploadState>, AppError> {
+    Ok(Json(act::upload_state(&state, &who, &id).await?))
+}
+
+#[derive(Deserialize)]
+struct ChunkAt {
+    offset: Option<u64>,
+}
+
+async fn put_chunk(
+    State(state): State<AppState>,
+    who: AuthUser,
+    Path(id): Path<String>,
+    at: Result<Query<ChunkAt>, QueryRejection>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<UploadState>, AppError> {
+    let offset = at
+        .ok()
+        .and_then(|q| q.0.offset)
+        .ok_or_else(|| AppError::BadRequest("say where the chunk goes: ?offset=N (bytes)".into()))?;
+    let length = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    Ok(Json(act::do_put_chunk(&state, &who, &id, offset, length, body.into_data_stream()).await?))
+}
+
+async fn complete(
+    State(state): State<AppState>,
+    who: AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<FileInfo>, AppError> {
+    Ok(Json(act::do_complete(&state, &who, &id).await?))
+}
+
+async fn meta(
+    State(state): State<AppState>,
+    who: AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<FileInfo>, AppError> {
+    Ok(Json(act::readable_file(&state, &who, &id).await?))
+}
+
+async fn download(
+    State(state): State<AppState>,
+    who: AuthUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let file = act::readable_file(&state, &who, &id).await?;
+    let mut blob = state.blobs.open_blob(&file.sha256).await?;
+    let inline = inline_image(&file.mime);
+    let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok()).map(|r| parse_range(r, file.size));
+
+    let mut res = match range {
+        Some(Range::Unsatisfiable) => {
+            let mut res = StatusCode::RANGE_NOT_SATISFIABLE.into_response();
+            res.headers_mut().insert(header::CONTENT_RANGE, value(&format!("bytes */{}", file.size))?);
+            res
+        }
+        Some(Range::Bytes(start, end)) => {
+            blob.seek(std::io::SeekFrom::Start(start)).await?;
+            let len = end - start + 1;
+            let body = Body::from_stream(ReaderStream::with_capacity(blob.take(len), READ_BUF));
+            let mut res = (StatusCode::PARTIAL_CONTENT, body).into_response();
+            let h = res.headers_mut();
+            h.insert(header::CONTENT_RANGE, value(&format!("bytes {start}-{end}/{}", file.size))?);
+            h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+            res
+        }
+        // No range, or one this server does not serve (several ranges): the whole file.
+        None | Some(Range::Whole) => {
+            let body = Body::from_stream(ReaderStream::with_capacity(blob, READ_BUF));
+            let mut res = (StatusCode::OK, body).into_response();
+            res.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(file.size));
+            res
+        }
+    };
+    let h = res.headers_mut();
+    let mime = if inline { file.mime.as_str() } else { "application/octet-stream" };
+    h.insert(header::CONTENT_TYPE, value(mime)?);
+    h.insert(header::CONTENT_DISPOSITION, value(&content_disposition(inline, &file.name))?);
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(FILE_CSP));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(FILE_CACHE));
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    h.insert(header::ETAG, value(&format!("\"{}\"", file.sha256))?);
+    Ok(res)
+}
+
+fn value(s: &str) -> Result<HeaderValue, AppError> {
+    HeaderValue::from_str(s).map_err(|e| AppError::Internal(format!("header value {s:?}: {e}")))
+}
+
+/// `inline` or `attachment`, with the cleaned name twice: an ASCII fallback for old clients and
+/// the exact name as RFC 5987 `filename*` (UTF-8, percent-encoded), so no character of a name
+/// can break out of the header.
+pub fn content_disposition(inline: bool, name: &str) -> String {
+    let name = clean_name(name);
+    let ascii: String =
+        name.chars().map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' }).collect();
+    let mut encoded = String::with_capacity(name.len() * 3);
+    for b in name.bytes() {
+        // RFC 5987 attr-char: ALPHA / DIGIT / "!" / "#" / "$" / "&" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~"
+        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+            encoded.push(b as char);
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    let kind = if inline { "inline" } else { "attachment" };
+    format!("{kind}; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
+
+/// A `Range` header as this server answers it.
+#[derive(Debug, PartialEq, Eq)]
+enum Range {
+    /// Serve the whole file (not a single byte range: ignored, as RFC 9110 allows).
+    Whole,
+    /// First and last byte, inclusive, within the file.
+    Bytes(u64, u64),
+    /// 416.
+    Unsatisfiable,
+}
+
+/// One `bytes=a-b`, `bytes=a-` or `bytes=-n` range of a file of `size` bytes.
+fn parse_range(header: &str, size: u64) -> Range {
+    let Some(spec) = header.trim().strip_prefix("bytes=") else { return Range::Whole };
+    if spec.contains(',') {
+        return Range::Whole;
+    }
+    let Some((a, b)) = spec.trim().split_once('-') else { return Range::Whole };
+    let (a, b) = (a.trim(), b.trim());
+    let parsed = match (a.is_empty(), b.is_empty()) {
+        // The last n bytes.
+        (true, false) => match b.parse::<u64>() {
+            Ok(0) => return Range::Unsatisfiable,
+            Ok(n) => Some((size.saturating_sub(n), size.saturating_sub(1))),
+            Err(_) => None,
+        },
+        (false, true) => a.parse::<u64>().ok().map(|s| (s, size.saturating_sub(1))),
+        (false, false) => match (a.parse::<u64>(), b.parse::<u64>()) {
+            (Ok(s), Ok(e)) if s <= e => Some((s, e.min(size.saturating_sub(1)))),
+            _ => None,
+        },
+        (true, true) => None,
+    };
+    match parsed {
+        None => Range::Whole,
+        Some((start, _)) if start >= size => Range::Unsatisfiable,
+        Some((start, end)) => Range::Bytes(start, end),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        assert_eq!(parse_range("bytes=0-9", 100), Range::Bytes(0, 9));
+        assert_eq!(parse_range("bytes=90-", 100), Range::Bytes(90, 99));
+        assert_eq!(parse_range("bytes=-10", 100), Range::Bytes(90, 99));
+        assert_eq!(parse_range("bytes=-500", 100), Range::Bytes(0, 99));
+        assert_eq!(parse_range("bytes=50-500", 100), Range::Bytes(50, 99));
+        assert_eq!(parse_range("bytes=100-", 100), Range::Unsatisfiable);
+        assert_eq!(parse_range("bytes=0-1,5-6", 100), Range::Whole);
+        assert_eq!(parse_range("bytes=9-1", 100), Range::Whole);
+        assert_eq!(parse_range("items=0-1", 100), Range::Whole);
+    }
+
+    #[test]
+    fn disposition_cannot_be_broken_out_of() {
+        assert_eq!(
+            content_disposition(false, "../报告 \"final\".pdf"),
+            "attachment; filename=\"__ _final_.pdf\"; filename*=UTF-8''%E6%8A%A5%E5%91%8A%20%22final%22.pdf"
+        );
+        assert_eq!(content_disposition(true, "a\r\nb.png"), "inline; filename=\"ab.png\"; filename*=UTF-8''ab.png");
+    }
+}

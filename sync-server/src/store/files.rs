@@ -1,0 +1,149 @@
+//! Uploads and stored files: their rows (the bytes are on disk, see [`super::blobs`]).
+
+use super::{Store, Tx};
+use crate::error::AppError;
+use qiao_model::api::{FileInfo, UploadState};
+use qiao_model::ids::{ChannelId, UserId};
+use sqlx::Row;
+
+/// The setting holding [`qiao_model::api::FileSettings::max_upload_bytes`].
+pub const MAX_UPLOAD_BYTES: &str = "files.max_upload_bytes";
+
+/// An upload as stored.
+#[derive(Clone, Debug)]
+pub struct UploadRow {
+    pub id: String,
+    pub owner: UserId,
+    pub channel: ChannelId,
+    /// Already cleaned ([`qiao_model::files::clean_name`]).
+    pub name: String,
+    pub size: u64,
+    pub mime: String,
+    pub sha256: String,
+    pub received: u64,
+    pub file_id: Option<String>,
+}
+
+impl UploadRow {
+    /// What the owner is told, with the stored file once there is one.
+    pub fn state(&self, file: Option<FileInfo>) -> UploadState {
+        UploadState { id: self.id.clone(), received: self.received, size: self.size, file }
+    }
+}
+
+// SQLite integers are i64; sizes never come near the top (the size limit is far below).
+fn to_u64(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+fn to_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn upload_from_row(r: &sqlx::sqlite::SqliteRow) -> UploadRow {
+    UploadRow {
+        id: r.get("id"),
+        owner: UserId(r.get("owner")),
+        channel: ChannelId(r.get("channel_id")),
+        name: r.get("name"),
+        size: to_u64(r.get("size")),
+        mime: r.get("mime"),
+        sha256: r.get("sha256"),
+        received: to_u64(r.get("received")),
+        file_id: r.get("file_id"),
+    }
+}
+
+fn file_from_row(r: &sqlx::sqlite::SqliteRow) -> FileInfo {
+    FileInfo {
+        id: r.get("id"),
+        name: r.get("name"),
+        size: to_u64(r.get("size")),
+        mime: r.get("mime"),
+        sha256: r.get("sha256"),
+        channel: ChannelId(r.get("channel_id")),
+        owner: UserId(r.get("owner")),
+        created_at: r.get("created_at"),
+    }
+}
+
+impl Store {
+    pub async fn upload(&self, id: &str) -> Result<Option<UploadRow>, AppError> {
+        let row = sqlx::query("SELECT * FROM uploads WHERE id = ?").bind(id).fetch_optional(self.pool()).await?;
+        Ok(row.as_ref().map(upload_from_row))
+    }
+
+    /// Move an upload from `from` to `to` received bytes; `false` when it no longer stood at
+    /// `from` (nothing changed).
+    pub async fn set_received(&self, id: &str, from: u64, to: u64) -> Result<bool, AppError> {
+        let r = sqlx::query("UPDATE uploads SET received = ? WHERE id = ? AND received = ? AND file_id IS NULL")
+            .bind(to_i64(to))
+            .bind(id)
+            .bind(to_i64(from))
+            .execute(self.pool())
+            .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    pub async fn file(&self, id: &str) -> Result<Option<FileInfo>, AppError> {
+        let row = sqlx::query("SELECT * FROM files WHERE id = ?").bind(id).fetch_optional(self.pool()).await?;
+        Ok(row.as_ref().map(file_from_row))
+    }
+
+    /// Every stored file with these bytes (in any conversation).
+    pub async fn files_with_sha256(&self, sha256: &str) -> Result<Vec<FileInfo>, AppError> {
+        let rows = sqlx::query("SELECT * FROM files WHERE sha256 = ? ORDER BY created_at")
+            .bind(sha256)
+            .fetch_all(self.pool())
+            .await?;
+        Ok(rows.iter().map(file_from_row).collect())
+    }
+}
+
+pub async fn insert_upload_tx(tx: &mut Tx, u: &UploadRow, created_at: i64) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO uploads (id, owner, channel_id, name, size, mime, sha256, received, created_at, file_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&u.id)
+    .bind(u.owner.0)
+    .bind(u.channel.as_str())
+    .bind(&u.name)
+    .bind(to_i64(u.size))
+    .bind(&u.mime)
+    .bind(&u.sha256)
+    .bind(to_i64(u.received))
+    .bind(created_at)
+    .bind(&u.file_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn insert_file_tx(tx: &mut Tx, f: &FileInfo) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO files (id, sha256, size, name, mime, owner, channel_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&f.id)
+    .bind(&f.sha256)
+    .bind(to_i64(f.size))
+    .bind(&f.name)
+    .bind(&f.mime)
+    .bind(f.owner.0)
+    .bind(f.channel.as_str())
+    .bind(f.created_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Mark upload `id` as having become `file_id`.
+pub async fn finish_upload_tx(tx: &mut Tx, id: &str, file_id: &str) -> Result<(), AppError> {
+    sqlx::query("UPDATE uploads SET file_id = ? WHERE id = ?").bind(file_id).bind(id).execute(&mut **tx).await?;
+    Ok(())
+}
+
+pub async fn delete_upload_tx(tx: &mut Tx, id: &str) -> Result<(), AppError> {
+    sqlx::query("DELETE FROM uploads WHERE id = ? AND file_id IS NULL").bind(id).execute(&mut **tx).await?;
+    Ok(())
+}
