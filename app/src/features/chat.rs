@@ -14,4 +14,5 @@ pub mod read_state;
 pub mod search_panel;
 pub mod shell;
 pub mod sidebar;
+pub mod thread_panel;
 pub mod uploads;

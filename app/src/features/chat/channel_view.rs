@@ -25,6 +25,8 @@ pub struct ChatActions {
     pub reply_to: RwSignal<Option<(String, String)>>,
     /// The message being edited in place.
     pub editing: RwSignal<Option<String>>,
+    /// The message whose thread is open beside the conversation.
+    pub thread: RwSignal<Option<String>>,
 }
 
 impl ChatActions {
@@ -148,6 +150,7 @@ pub fn ChannelView(channel: ChannelSummary, sidebar_open: RwSignal<bool>) -> imp
         moderator: me.role != qiao_model::acl::Role::Employee,
         reply_to: RwSignal::new(None),
         editing: RwSignal::new(None),
+        thread: RwSignal::new(None),
     };
     provide_context(actions);
     let pinned = Memo::new(move |_| {
@@ -221,6 +224,7 @@ pub fn ChannelView(channel: ChannelSummary, sidebar_open: RwSignal<bool>) -> imp
     let archived = channel.archived;
     let members_open = RwSignal::new(false);
     let summary = StoredValue::new(channel.clone());
+    let thread_me = StoredValue::new(me.clone());
     let muted = {
         let id = channel.id.clone();
         Memo::new(move |_| reads.muted(&id))
@@ -296,6 +300,9 @@ pub fn ChannelView(channel: ChannelSummary, sidebar_open: RwSignal<bool>) -> imp
             can_load_earlier=can_load_earlier
             on_load_earlier=load_earlier
         />
+        <Show when=move || actions.thread.with(|t| t.is_some())>
+            <super::thread_panel::ThreadPanel messages=messages segments=segments me=thread_me.get_value() />
+        </Show>
         <Show when=move || members_open.get()>
             <MembersPanel channel=summary.get_value() open=members_open />
         </Show>

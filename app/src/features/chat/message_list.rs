@@ -25,6 +25,8 @@ struct Row {
     first_new: bool,
     /// The message this one replies to: (author, excerpt).
     quote: Option<(String, String)>,
+    /// How many replies it has (its thread).
+    replies: usize,
 }
 
 fn date_parts(ts: i64) -> (String, String) {
@@ -37,6 +39,7 @@ fn date_parts(ts: i64) -> (String, String) {
 fn rows(messages: &[(DocumentId, ChatMessage)], me: UserId, read_before: Option<i64>) -> Vec<Row> {
     let by_id: std::collections::HashMap<&str, &ChatMessage> =
         messages.iter().map(|(_, m)| (m.id.as_str(), m)).collect();
+    let counts = super::thread_panel::reply_counts(messages);
     let mut out = Vec::with_capacity(messages.len());
     let mut prev: Option<&ChatMessage> = None;
     let mut prev_day = String::new();
@@ -54,7 +57,16 @@ fn rows(messages: &[(DocumentId, ChatMessage)], me: UserId, read_before: Option<
             _ => (String::new(), String::from("…")),
         });
         let continued = continued && !first_new;
-        out.push(Row { doc: *doc, msg: m.clone(), continued, day: new_day.then(|| day.clone()), first_new, quote });
+        let replies = counts.get(&m.id).copied().unwrap_or(0);
+        out.push(Row {
+            doc: *doc,
+            msg: m.clone(),
+            continued,
+            day: new_day.then(|| day.clone()),
+            first_new,
+            quote,
+            replies,
+        });
         prev_day = day;
         prev = Some(m);
     }
@@ -135,6 +147,7 @@ pub fn MessageList(
                         r.continued,
                         r.day.clone(),
                         r.first_new,
+                        r.replies,
                         r.msg.text.clone(),
                         r.msg.deleted,
                         r.msg.edited_at,
@@ -163,7 +176,7 @@ pub fn MessageList(
 fn MessageRow(row: Row, me: UserId) -> impl IntoView {
     let i18n = expect_i18n();
     let actions = expect_context::<ChatActions>();
-    let Row { doc, msg, continued, quote, .. } = row;
+    let Row { doc, msg, continued, quote, replies, .. } = row;
     let (_, time) = date_parts(msg.ts);
     let mine = msg.author == me;
     let initial: String = msg.author_name.chars().next().map(|c| c.to_uppercase().collect()).unwrap_or_default();
@@ -277,6 +290,14 @@ fn MessageRow(row: Row, me: UserId) -> impl IntoView {
                 }}
                 {(!deleted && !files.is_empty())
                     .then(|| view! { <div class="attachments"><super::attachments::Attachments files=files.clone() /></div> })}
+                {(replies > 0 && !deleted)
+                    .then(|| {
+                        view! {
+                            <button class="thread-link" data-testid="thread-link" on:click=move |_| actions.thread.set(Some(id.get_value()))>
+                                {i18n.tf("thread.replies", &[("n", replies.to_string())])}
+                            </button>
+                        }
+                    })}
                 {(!deleted)
                     .then(|| {
                         view! {
@@ -319,6 +340,14 @@ fn MessageRow(row: Row, me: UserId) -> impl IntoView {
                                 }
                             >
                                 "↩"
+                            </button>
+                            <button
+                                class="icon-btn"
+                                title=move || i18n.t("thread.open")
+                                data-testid="open-thread"
+                                on:click=move |_| actions.thread.set(Some(id.get_value()))
+                            >
+                                "💬"
                             </button>
                             {mine
                                 .then(|| {
