@@ -34,6 +34,8 @@
 //!   `inline` only for raster images, `attachment` for anything else, always `nosniff` and a
 //!   `sandbox` content security policy (an uploaded HTML or SVG file cannot run in the app)
 //! - `GET  /api/files/{id}/meta` → [`FileInfo`]
+//! - `POST /api/files/{id}/forward` [`ForwardFile`] → [`FileInfo`]: the same bytes as a file of
+//!   another conversation (caller reads the file and writes that conversation)
 //! - `GET  /api/settings/files` → [`FileSettings`]; `PUT /api/admin/settings/files` [`FileSettings`]
 
 use crate::acl::{Module, Role};
@@ -409,6 +411,12 @@ pub struct FileInfo {
     pub channel: ChannelId,
     pub owner: UserId,
     pub created_at: i64,
+}
+
+/// Forward a file into another conversation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForwardFile {
+    pub channel: ChannelId,
 }
 
 /// File settings (super admin).

@@ -572,3 +572,57 @@ async fn files_follow_the_chat_module_toggle() {
     toggle(true).await;
     assert_eq!(download(&relay, &admin, &file.id, &[]).await.body, b"module");
 }
+
+#[tokio::test]
+async fn a_forwarded_file_follows_the_conversation_it_was_forwarded_into() {
+    let _one = SERIAL.lock().await;
+    let relay = Relay::start().await;
+    let owner = relay.employee("owner").await;
+    let insider = relay.employee("insider").await;
+    let outsider = relay.employee("outsider").await;
+    let source = private_channel(&relay, &owner, &[&insider]).await;
+    let target = private_channel(&relay, &owner, &[&outsider]).await;
+    let bytes = random_bytes(77, 50_000);
+    let file = upload(&relay, &insider, &source.id, "方案.docx", "application/octet-stream", &bytes).await;
+
+    // The outsider cannot read the original, nor forward it anywhere.
+    assert_eq!(download(&relay, &outsider, &file.id, &[]).await.status, 404);
+    let r = relay
+        .post(
+            &format!("/api/files/{}/forward", file.id),
+            Some(&outsider.token),
+            serde_json::json!({ "channel": target.id }),
+        )
+        .await;
+    assert_eq!(r.status, 404, "{}", r.text());
+    // The insider may read the file but may not write the target: refused too.
+    let r = relay
+        .post(
+            &format!("/api/files/{}/forward", file.id),
+            Some(&insider.token),
+            serde_json::json!({ "channel": target.id }),
+        )
+        .await;
+    assert_eq!(r.status, 404, "{}", r.text());
+
+    // The owner (in both) forwards it: the copy belongs to the target, the bytes are shared.
+    let r = relay
+        .post(
+            &format!("/api/files/{}/forward", file.id),
+            Some(&owner.token),
+            serde_json::json!({ "channel": target.id }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let copy: FileInfo = r.json();
+    assert_ne!(copy.id, file.id);
+    assert_eq!(
+        (copy.channel.clone(), copy.sha256.clone(), copy.name.clone()),
+        (target.id.clone(), file.sha256.clone(), file.name.clone())
+    );
+    let got = download(&relay, &outsider, &copy.id, &[]).await;
+    assert_eq!(got.status, 200);
+    assert_eq!(sha256(&got.body), sha256(&bytes));
+    assert_eq!(download(&relay, &outsider, &file.id, &[]).await.status, 404, "the original stays closed to them");
+    assert_eq!(download(&relay, &insider, &copy.id, &[]).await.status, 404, "the copy follows the target's members");
+}

@@ -5,6 +5,7 @@ pub mod attachments;
 pub mod channel_dialog;
 pub mod channel_view;
 pub mod composer;
+pub mod forward_dialog;
 pub mod members_panel;
 pub mod mentions_panel;
 pub mod message_list;

@@ -78,6 +78,8 @@ pub struct ChatMessage {
     pub mention_all: bool,
     /// Files sent with it (uploaded first; see [`crate::files`]).
     pub files: Vec<Attachment>,
+    /// A forwarded copy: where it came from ("author · conversation"), shown above it.
+    pub forwarded_from: Option<String>,
 }
 
 /// A file attached to a message: enough to show it without asking the relay.
@@ -112,6 +114,7 @@ impl ChatMessage {
             mentions: Vec::new(),
             mention_all: false,
             files: Vec::new(),
+            forwarded_from: None,
         }
     }
 
@@ -286,6 +289,7 @@ pub fn messages(doc: &impl ReadDoc) -> Vec<ChatMessage> {
             mentions: str_of(doc, &m, "mentions").map(|s| parse_mentions(&s)).unwrap_or_default(),
             mention_all: bool_of(doc, &m, "mention_all"),
             files: attachments(doc, &m),
+            forwarded_from: str_of(doc, &m, "forwarded_from"),
             id,
             author: UserId(author),
             ts,
@@ -371,6 +375,9 @@ pub fn append(doc: &mut AutoCommit, msg: &ChatMessage) -> Result<(), ChatError> 
     }
     if msg.mention_all {
         put(doc, "mention_all", ScalarValue::Boolean(true))?;
+    }
+    if let Some(f) = &msg.forwarded_from {
+        put(doc, "forwarded_from", f.as_str().into())?;
     }
     if !msg.files.is_empty() {
         let list = doc.put_object(&m, "files", ObjType::List).map_err(|_| ChatError::NotASegment)?;
@@ -651,9 +658,11 @@ mod tests {
                 height: Some(480),
             },
         ];
+        m.forwarded_from = Some("u2 · 项目组".into());
         append(&mut d, &m).unwrap();
         validate(&last_change(&mut d), UserId(1), EMPLOYEE).expect("the author attaches files");
         assert_eq!(messages(&d)[0].files, m.files);
+        assert_eq!(messages(&d)[0].forwarded_from.as_deref(), Some("u2 · 项目组"));
     }
 
     #[test]

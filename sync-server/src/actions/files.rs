@@ -313,6 +313,29 @@ pub async fn do_complete(state: &AppState, who: &AuthUser, id: &str) -> Result<F
     Ok(file)
 }
 
+/// Forward file `id` into conversation `to`: a new file of `to` over the same stored bytes, so
+/// that the people there may download it (access follows the conversation a file belongs to).
+/// The caller must be able to read the file and write `to`.
+pub async fn do_forward(state: &AppState, who: &AuthUser, id: &str, to: &ChannelId) -> Result<FileInfo, AppError> {
+    let source = readable_file(state, who, id).await?;
+    super::modules::require_for(state, Module::Chat, who.id(), Some(&who.ip), "file.upload").await?;
+    if conversation_access(state, who.id(), to).await? < Access::Write {
+        let err = AppError::NotFound(format!("no conversation {to} you may write to"));
+        return Err(refuse(state, who, Event::FileUpload, format!("channel:{to}"), err).await);
+    }
+    let file = FileInfo { id: new_file_id(), channel: to.clone(), owner: who.id(), created_at: now_ms(), ..source };
+    let mut tx = state.store.begin().await?;
+    rows::insert_file_tx(&mut tx, &file).await?;
+    let rec = AuditRecord::ok(Event::FileUpload)
+        .by(who.id())
+        .ip(&who.ip)
+        .target(format!("file:{}", file.id))
+        .detail(format!("forwarded from file:{id}"));
+    audit_tx(&mut tx, &rec).await?;
+    tx.commit().await?;
+    Ok(file)
+}
+
 /// File `id` if the caller may read its conversation now; otherwise 404, the same answer as for
 /// an id that does not exist, and an audit row.
 pub async fn readable_file(state: &AppState, who: &AuthUser, id: &str) -> Result<FileInfo, AppError> {

@@ -19,7 +19,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use qiao_model::api::{FileInfo, NewUpload, UploadState};
+use qiao_model::api::{FileInfo, ForwardFile, NewUpload, UploadState};
 use qiao_model::files::{MAX_CHUNK_BYTES, clean_name, inline_image};
 use serde::Deserialize;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
@@ -48,6 +48,16 @@ pub fn router() -> Router<AppState> {
         .route("/api/uploads/{id}/complete", post(complete))
         .route("/api/files/{id}", get(download))
         .route("/api/files/{id}/meta", get(meta))
+        .route("/api/files/{id}/forward", post(forward))
+}
+
+async fn forward(
+    State(state): State<AppState>,
+    who: AuthUser,
+    Path(id): Path<String>,
+    Json(req): Json<ForwardFile>,
+) -> Result<Json<FileInfo>, AppError> {
+    Ok(Json(act::do_forward(&state, &who, &id, &req.channel).await?))
 }
 
 async fn start(

@@ -27,6 +27,10 @@ pub struct ChatActions {
     pub editing: RwSignal<Option<String>>,
     /// The message whose thread is open beside the conversation.
     pub thread: RwSignal<Option<String>>,
+    /// The message being forwarded (the dialog is open while set).
+    pub forwarding: RwSignal<Option<super::forward_dialog::Forwarding>>,
+    /// This conversation's name, for "forwarded from".
+    pub name: StoredValue<String>,
 }
 
 impl ChatActions {
@@ -151,6 +155,8 @@ pub fn ChannelView(channel: ChannelSummary, sidebar_open: RwSignal<bool>) -> imp
         reply_to: RwSignal::new(None),
         editing: RwSignal::new(None),
         thread: RwSignal::new(None),
+        forwarding: RwSignal::new(None),
+        name: StoredValue::new(super::sidebar::display_name(&channel)),
     };
     provide_context(actions);
     let pinned = Memo::new(move |_| {
@@ -300,6 +306,9 @@ pub fn ChannelView(channel: ChannelSummary, sidebar_open: RwSignal<bool>) -> imp
             can_load_earlier=can_load_earlier
             on_load_earlier=load_earlier
         />
+        <Show when=move || actions.forwarding.with(|f| f.is_some())>
+            <super::forward_dialog::ForwardDialog what=actions.forwarding repo=repo me=thread_me.get_value() />
+        </Show>
         <Show when=move || actions.thread.with(|t| t.is_some())>
             <super::thread_panel::ThreadPanel messages=messages segments=segments me=thread_me.get_value() />
         </Show>

@@ -199,6 +199,8 @@ fn MessageRow(row: Row, me: UserId) -> impl IntoView {
     let html = markdown::render_with_mentions(&msg.text, &token_refs);
     let mentions_me = msg.author != me && msg.mentions_user(me);
     let files = msg.files.clone();
+    let fwd_msg = StoredValue::new(msg.clone());
+    let forwarded_from = msg.forwarded_from.clone();
     let text_empty = msg.text.trim().is_empty();
     let text = StoredValue::new(msg.text.clone());
     let deleted = msg.deleted;
@@ -262,6 +264,15 @@ fn MessageRow(row: Row, me: UserId) -> impl IntoView {
                             }
                         })}
                 </div>
+                {forwarded_from
+                    .filter(|_| !deleted)
+                    .map(|from| {
+                        view! {
+                            <div class="message-forwarded muted" data-testid="forwarded-from">
+                                {i18n.tf("forward.from", &[("from", from)])}
+                            </div>
+                        }
+                    })}
                 {quote
                     .filter(|_| !deleted)
                     .map(|(who, what)| {
@@ -340,6 +351,19 @@ fn MessageRow(row: Row, me: UserId) -> impl IntoView {
                                 }
                             >
                                 "↩"
+                            </button>
+                            <button
+                                class="icon-btn"
+                                title=move || i18n.t("forward.action")
+                                data-testid="forward"
+                                on:click=move |_| {
+                                    actions.forwarding.set(Some(super::forward_dialog::Forwarding {
+                                        msg: fwd_msg.get_value(),
+                                        from: actions.name.get_value(),
+                                    }));
+                                }
+                            >
+                                "↪"
                             </button>
                             <button
                                 class="icon-btn"
