@@ -12,6 +12,10 @@ pub enum Signal {
     Typing { user: UserId, name: String },
     /// `user` stopped typing (sent the message or cleared the box).
     StoppedTyping { user: UserId },
+    /// `user` has the app open (sent every half minute to their direct messages and groups).
+    Here { user: UserId },
+    /// `user` closed the app.
+    Gone { user: UserId },
 }
 
 impl Signal {
@@ -38,6 +42,8 @@ mod tests {
     fn round_trip_and_garbage() {
         let s = Signal::Typing { user: UserId(7), name: "李雷".into() };
         assert_eq!(Signal::decode(&s.encode()), Some(s));
+        let h = Signal::Here { user: UserId(9) };
+        assert_eq!(Signal::decode(&h.encode()), Some(h));
         assert_eq!(Signal::decode(b"\xff\x00"), None);
         assert_eq!(Signal::decode(&[0x80; 5000]), None);
     }

@@ -81,6 +81,7 @@ pub fn Shell() -> impl IntoView {
     super::people::People::provide(crate::contexts::expect_repo());
     let toasts = super::notify::watch(channels, reads, crate::contexts::expect_repo(), me.id);
     let uploads = super::uploads::Uploads::provide(crate::contexts::expect_repo(), channels, me.clone());
+    super::presence::Presence::provide(crate::contexts::expect_repo(), channels, me.id);
     // The tab's title counts what is unread, as a mail or chat tab does.
     Effect::new(move |_| {
         let total: usize = channels.list.with(|l| l.iter().map(|c| reads.unread(c)).sum());

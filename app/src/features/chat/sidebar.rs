@@ -29,6 +29,7 @@ pub fn Sidebar(
     let repo = expect_repo();
     let channels = expect_context::<Channels>();
     let reads = expect_read_state();
+    let presence = super::presence::expect_presence();
     let unread_mentions =
         Memo::new(move |_| channels.list.with(|l| l.iter().map(|c| reads.unread_mentions(c)).sum::<usize>()));
     let status = repo.with_value(|r| r.status);
@@ -78,6 +79,8 @@ pub fn Sidebar(
                                 let id2 = c.id.clone();
                                 let active = Memo::new(move |_| channels.selected.get().as_ref() == Some(&id));
                                 let label = display_name(&c);
+                                let peer = c.dm_peer.as_ref().map(|p| p.id);
+                                let online = Memo::new(move |_| peer.is_some_and(|u| presence.is_online(u)));
                                 let summary = c.clone();
                                 let summary2 = summary.clone();
                                 let unread = Memo::new(move |_| reads.unread(&summary));
@@ -105,7 +108,12 @@ pub fn Sidebar(
                                             sidebar_open.set(false);
                                         }
                                     >
-                                        <span class=icon>{if c.kind == ConversationKind::Channel && !c.private { "#" } else { "" }}</span>
+                                        <span
+                                            class=icon
+                                            class:online=move || online.get()
+                                            data-online=move || if online.get() { "true" } else { "false" }
+                                            title=move || if peer.is_some() { i18n.t(if online.get() { "presence.online" } else { "presence.offline" }) } else { String::new() }
+                                        >{if c.kind == ConversationKind::Channel && !c.private { "#" } else { "" }}</span>
                                         <span class="channel-name">{label.clone()}</span>
                                         <Show when=move || { unread.get() > 0 }>
                                             <span
