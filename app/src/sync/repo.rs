@@ -81,10 +81,8 @@ struct Inner {
     /// Called with every ephemeral message, in order (a signal would keep only the latest of a
     /// burst).
     ephemeral_listeners: Vec<Rc<dyn Fn(DocumentId, &[u8])>>,
-    /// IndexedDB writes started and not yet committed (see [`Repo::persisted`]).
+    /// IndexedDB writes started and not yet committed (see [`Repo::saving`]).
     writes_in_flight: usize,
-    /// Resolved when `writes_in_flight` drops to 0.
-    persisted_waiters: Vec<js_sys::Function>,
 }
 
 /// The repository handle; cheap to clone, lives for the page.
@@ -98,6 +96,9 @@ pub struct Repo {
     pub unavailable: RwSignal<Option<DocumentId>>,
     /// Bumped whenever a document opens (see [`Repo::read`]).
     opened: RwSignal<u64>,
+    /// Changes are on their way to IndexedDB (the app shows it; closing the page now would lose
+    /// them).
+    pub saving: RwSignal<bool>,
     /// The latest ephemeral message from another peer: (document, payload).
     pub ephemeral: RwSignal<Option<(DocumentId, Vec<u8>)>>,
 }
@@ -142,7 +143,6 @@ impl Repo {
                 ephemeral_count: 0,
                 ephemeral_listeners: Vec::new(),
                 writes_in_flight: 0,
-                persisted_waiters: Vec::new(),
                 session_id: storage::random_hex::<8>(),
             })),
             status: RwSignal::new(ConnStatus::Connecting),
@@ -150,6 +150,7 @@ impl Repo {
             ephemeral: RwSignal::new(None),
             unavailable: RwSignal::new(None),
             opened: RwSignal::new(0),
+            saving: RwSignal::new(false),
         };
         let r = repo.clone();
         idb::on_foreign_chunk(move |doc, key| {
@@ -157,23 +158,8 @@ impl Repo {
             leptos::task::spawn_local(async move { r.apply_foreign_chunk(doc, key).await });
         });
         repo.watch_network();
-        repo.guard_unload();
         repo.connect();
         repo
-    }
-
-    /// Closing the page while a change is still on its way to IndexedDB would lose it: ask the
-    /// browser to confirm first (it shows its own "leave site?" prompt).
-    fn guard_unload(&self) {
-        let Some(w) = web_sys::window() else { return };
-        let r = self.clone();
-        let cb = Closure::<dyn FnMut(web_sys::Event)>::new(move |ev: web_sys::Event| {
-            if r.writing() {
-                ev.prevent_default();
-            }
-        });
-        let _ = w.add_event_listener_with_callback("beforeunload", cb.as_ref().unchecked_ref());
-        cb.forget();
     }
 
     fn watch_network(&self) {
@@ -266,33 +252,6 @@ impl Repo {
         self.inner.borrow().docs.get(&id).map(|e| e.pending)
     }
 
-    /// Wait until every change made so far is committed to IndexedDB: what the
-    /// composer waits for before it clears, so that a message it shows as sent survives the tab
-    /// closing or reloading at once.
-    pub async fn persisted(&self) {
-        if self.inner.borrow().writes_in_flight == 0 {
-            return;
-        }
-        // Resolved by the write that brings the count to 0 (no timers: a background tab's
-        // timers are throttled to one a second or slower).
-        let inner = self.inner.clone();
-        let written = js_sys::Promise::new(&mut |resolve, _| inner.borrow_mut().persisted_waiters.push(resolve));
-        // A browser under heavy load can take seconds to commit: the box is not held hostage
-        // longer than this (the write still completes, and the unload guard still warns).
-        let timeout = js_sys::Promise::new(&mut |resolve, _| {
-            if let Some(w) = web_sys::window() {
-                let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 3000);
-            }
-        });
-        let race = js_sys::Promise::race(&js_sys::Array::of2(&written, &timeout));
-        let _ = wasm_bindgen_futures::JsFuture::from(race).await;
-    }
-
-    /// Whether changes are still on their way to IndexedDB (closing the page would lose them).
-    pub fn writing(&self) -> bool {
-        self.inner.borrow().writes_in_flight > 0
-    }
-
     /// Change a document: apply `f`, persist the new change, then send it.
     pub fn change<T, E>(
         &self,
@@ -327,18 +286,21 @@ impl Repo {
         };
         let r = self.clone();
         self.inner.borrow_mut().writes_in_flight += 1;
+        if !self.saving.get_untracked() {
+            self.saving.set(true);
+        }
         leptos::task::spawn_local(async move {
             match idb::put_chunk(&doc, &key, &bytes).await {
                 Ok(()) => idb::announce_chunk(&doc, &key),
                 Err(e) => leptos::logging::error!("could not save {doc} to IndexedDB: {e}"),
             }
-            let waiters = {
+            let done = {
                 let mut inner = r.inner.borrow_mut();
                 inner.writes_in_flight -= 1;
-                if inner.writes_in_flight == 0 { std::mem::take(&mut inner.persisted_waiters) } else { Vec::new() }
+                inner.writes_in_flight == 0
             };
-            for w in waiters {
-                let _ = w.call0(&JsValue::NULL);
+            if done {
+                r.saving.set(false);
             }
             if compact == Some(true) {
                 r.compact(id);

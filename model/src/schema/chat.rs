@@ -242,6 +242,33 @@ pub fn unread_mentions_after(doc: &impl ReadDoc, since: i64, me: UserId) -> usiz
     n
 }
 
+fn receipt_key(user: UserId) -> String {
+    format!("read:{}", user.0)
+}
+
+/// Record that `user` has read this segment up to `ts` (a read receipt, 已读), if that is further
+/// than before. Only for small conversations: every reader's position is a change to the segment.
+/// Returns whether it changed the document.
+pub fn set_receipt(doc: &mut AutoCommit, user: UserId, ts: i64) -> bool {
+    let key = receipt_key(user);
+    let current = int_of(doc, &ROOT, &key).unwrap_or(0);
+    if ts <= current || doc.put(ROOT, key, ts).is_err() {
+        return false;
+    }
+    commit(doc, ts);
+    true
+}
+
+/// Everyone's read receipts in this segment: user → how far they read (ms).
+pub fn receipts(doc: &impl ReadDoc) -> BTreeMap<UserId, i64> {
+    doc.keys(ROOT)
+        .filter_map(|k| {
+            let user = k.strip_prefix("read:")?.parse::<i64>().ok()?;
+            Some((UserId(user), int_of(doc, &ROOT, &k)?))
+        })
+        .collect()
+}
+
 /// When the newest message of a segment was written (ms), if it has any.
 pub fn latest_ts(doc: &impl ReadDoc) -> Option<i64> {
     let list = obj(doc, "messages", ObjType::List)?;
@@ -547,7 +574,12 @@ pub fn validate(change: &ExpandedChange, user: UserId, powers: Powers) -> Result
     let (messages, reactions, pins) = genesis_objects();
     for op in &change.operations {
         let target = match &op.obj {
-            ObjectId::Root => return Err(Violation::Root),
+            // The root holds only read receipts besides the genesis fields: `read:<user>`, an
+            // int, set by that user alone.
+            ObjectId::Root => match (&op.key, &op.action) {
+                (Key::Map(k), OpType::Put(ScalarValue::Int(_))) if k.as_str() == receipt_key(user) => continue,
+                _ => return Err(Violation::Root),
+            },
             ObjectId::Id(id) => id,
         };
         if target == messages {
@@ -663,6 +695,24 @@ mod tests {
         validate(&last_change(&mut d), UserId(1), EMPLOYEE).expect("the author attaches files");
         assert_eq!(messages(&d)[0].files, m.files);
         assert_eq!(messages(&d)[0].forwarded_from.as_deref(), Some("u2 · 项目组"));
+    }
+
+    #[test]
+    fn read_receipts_are_each_readers_own_and_only_move_forward() {
+        let mut a = doc_for(1, 1);
+        append(&mut a, &msg(1, "m", "hi", 100)).unwrap();
+        let mut b = doc_for(2, 2);
+        b.merge(&mut a).unwrap();
+        assert!(set_receipt(&mut b, UserId(2), 100));
+        validate(&last_change(&mut b), UserId(2), EMPLOYEE).expect("one's own receipt");
+        assert!(!set_receipt(&mut b, UserId(2), 50), "never backwards");
+        assert_eq!(receipts(&b), BTreeMap::from([(UserId(2), 100)]));
+        // Someone else's receipt, or anything else on the root, is refused.
+        assert!(set_receipt(&mut b, UserId(3), 100));
+        assert_eq!(validate(&last_change(&mut b), UserId(2), EMPLOYEE), Err(Violation::Root));
+        b.put(ROOT, "channel", "elsewhere").unwrap();
+        b.commit();
+        assert_eq!(validate(&last_change(&mut b), UserId(2), EMPLOYEE), Err(Violation::Root));
     }
 
     #[test]

@@ -160,7 +160,8 @@ export default [
       await row(l, "the quick brown fox").locator('[data-testid="edit"]').click();
       await l.getByTestId("edit-input").fill("the quick brown cat");
       await l.getByTestId("edit-save").click();
-      // A reload while offline keeps the phone's work.
+      // A reload while offline keeps the phone's work (once the app has written it to IndexedDB).
+      await p.waitForSelector('.app-shell[data-saving="false"]', { state: "attached", timeout: 20_000 });
       await p.reload();
       await row(p, "a quick brown fox").waitFor({ timeout: 20_000 });
 

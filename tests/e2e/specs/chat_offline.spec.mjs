@@ -23,7 +23,7 @@ async function send(page, text) {
   const box = page.getByTestId("composer-input");
   await box.fill(text);
   await box.press("Enter");
-  await page.waitForFunction(t => [...document.querySelectorAll('[data-testid="message-text"]')].some(e => e.textContent.trim() === t), text, { timeout: 10_000 });
+  await page.waitForFunction(t => [...document.querySelectorAll('[data-testid="message-text"]')].some(e => e.textContent.trim() === t), text, { polling: 100, timeout: 10_000 });
 }
 
 const connState = (page, state) => page.waitForSelector(`[data-testid="conn-status"][data-state="${state}"]`, { timeout: 20_000 });
@@ -37,6 +37,11 @@ async function serviceWorkerReady(page) {
     }
   });
 }
+
+// The app is not writing to IndexedDB right now.
+// (Polled on a timer: a background tab runs no animation frames, Playwright's default.)
+const saved = page =>
+  page.waitForFunction(() => document.querySelector('.app-shell')?.dataset.saving === "false", null, { polling: 100, timeout: 20_000 });
 
 export default [
   {
@@ -73,7 +78,9 @@ export default [
       const pending = await b.getByTestId("pending-count").getAttribute("data-count");
       assert.equal(pending, "2", "Bob's two offline messages are counted as waiting to send");
 
-      // Reload while still offline: the app opens from the service worker and IndexedDB.
+      // Reload while still offline: the app opens from the service worker and IndexedDB. (First
+      // wait until the app has finished writing to IndexedDB, as a person sees it has.)
+      await saved(b);
       await b.reload();
       await waitForTexts(b, ["A1 你好，Bob", "B1 hello Alice", "B2 离线时写的第一条", "B3 offline, second"]);
       assert.ok(!(await texts(b)).includes("A2 while Bob is away"), "Bob cannot have Alice's message while offline");
@@ -126,6 +133,8 @@ export default [
       }
       await waitForTexts(p1, mine);
       await waitForTexts(p2, mine);
+      await saved(p1);
+      await saved(p2);
       await p1.reload();
       await waitForTexts(p1, mine);
       await ctx.setOffline(false);

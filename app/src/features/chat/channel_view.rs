@@ -15,6 +15,17 @@ use qiao_model::api::ChannelSummary;
 use qiao_model::ids::{ChannelId, DocumentId};
 use qiao_model::schema::chat::{self, ChatMessage, SEGMENT_CAPACITY};
 
+/// Read receipts are kept in conversations of at most this many people.
+pub const RECEIPTS_UP_TO: u32 = 20;
+
+/// How far the others have read, for the 已读 marks under one's own messages.
+#[derive(Clone, Copy)]
+pub struct Receipts {
+    pub furthest: Memo<std::collections::BTreeMap<qiao_model::ids::UserId, i64>>,
+    pub small: bool,
+    pub dm: bool,
+}
+
 /// What a message's buttons need: the repository, who is acting, and the composer's modes.
 #[derive(Clone, Copy)]
 pub struct ChatActions {
@@ -137,6 +148,10 @@ pub fn ChannelView(channel: ChannelSummary, sidebar_open: RwSignal<bool>) -> imp
             }
         });
     }
+    // Read receipts (已读) in direct messages and small groups: each reader's position, written
+    // into the newest segment, where the others see it.
+    let small = channel.kind != qiao_model::api::ConversationKind::Channel && channel.members <= RECEIPTS_UP_TO;
+    let me_id = me.id;
     {
         let channel_id = channel.id.clone();
         Effect::new(move |_| {
@@ -146,9 +161,34 @@ pub fn ChannelView(channel: ChannelSummary, sidebar_open: RwSignal<bool>) -> imp
                 && let Some(ts) = latest
             {
                 reads.mark_read(&channel_id, ts);
+                if small && let Some((_, head)) = segments.open.get_untracked().last().copied() {
+                    let behind = repo.with_value(|r| {
+                        r.read_untracked(head, |d| chat::receipts(d).get(&me_id).copied().unwrap_or(0) < ts)
+                    });
+                    if behind == Some(true) {
+                        repo.with_value(|r| r.change(head, |d| Ok::<_, ()>(chat::set_receipt(d, me_id, ts))));
+                    }
+                }
             }
         });
     }
+    // How far each person has read, over the open segments (the furthest counts).
+    let receipts = Memo::new(move |_| {
+        let mut out = std::collections::BTreeMap::new();
+        if small {
+            let open = segments.open.get();
+            repo.with_value(|r| {
+                for (_, id) in open {
+                    for (u, t) in r.read(id, chat::receipts).unwrap_or_default() {
+                        let e = out.entry(u).or_insert(0);
+                        *e = t.max(*e);
+                    }
+                }
+            });
+        }
+        out
+    });
+    provide_context(Receipts { furthest: receipts, small, dm: channel.kind == qiao_model::api::ConversationKind::Dm });
     let actions = ChatActions {
         repo,
         moderator: me.role != qiao_model::acl::Role::Employee,

@@ -138,8 +138,6 @@ pub fn Composer(segments: Segments, channel_name: String, me: Me) -> impl IntoVi
             msg.mention_all = may_mention_all && MENTION_ALL_TOKENS.iter().any(|t| msg.text.contains(t));
             match repo.change(id, |d| chat::append(d, &msg)) {
                 Some(Ok(())) => {
-                    // The box clears once the message is on disk, not merely in memory.
-                    repo.persisted().await;
                     signal_typing(false);
                     actions.reply_to.set(None);
                     picked.set(Vec::new());

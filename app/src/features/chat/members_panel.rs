@@ -10,6 +10,9 @@ use qiao_model::acl::Role;
 use qiao_model::api::{AddMember, ChannelSummary, ConversationKind, Directory, Member};
 use qiao_model::ids::UserId;
 
+/// Members listed at once; a filter finds the others.
+const SHOWN: usize = 200;
+
 #[component]
 pub fn MembersPanel(channel: ChannelSummary, open: RwSignal<bool>) -> impl IntoView {
     let i18n = expect_i18n();
@@ -76,6 +79,21 @@ pub fn MembersPanel(channel: ChannelSummary, open: RwSignal<bool>) -> impl IntoV
         });
     };
     let adding = RwSignal::new(String::new());
+    // A channel may have 10,000 members: the list shows the first matches of a filter.
+    let filter = RwSignal::new(String::new());
+    let shown = Memo::new(move |_| {
+        let f = filter.get().to_lowercase();
+        members.with(|m| {
+            m.iter()
+                .filter(|x| {
+                    f.is_empty() || x.display_name.to_lowercase().contains(&f) || x.username.to_lowercase().contains(&f)
+                })
+                .take(SHOWN)
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    });
+    let hidden = Memo::new(move |_| members.with(|m| m.len()).saturating_sub(shown.with(|s| s.len())));
 
     view! {
         <aside class="members-panel" data-testid="members-panel">
@@ -86,9 +104,20 @@ pub fn MembersPanel(channel: ChannelSummary, open: RwSignal<bool>) -> impl IntoV
                 </button>
             </header>
             {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+            <Show when=move || members.with(|m| m.len() > SHOWN)>
+                <input
+                    class="input"
+                    type="search"
+                    data-testid="members-filter"
+                    placeholder=move || i18n.t("members.filter")
+                    aria-label=move || i18n.t("members.filter")
+                    prop:value=move || filter.get()
+                    on:input=move |ev| filter.set(event_target_value(&ev))
+                />
+            </Show>
             <ul class="members-list">
                 <For
-                    each=move || members.get()
+                    each=move || shown.get()
                     key=|m| (m.id, m.role.clone())
                     children=move |m| {
                         let uid = m.id;
@@ -107,6 +136,9 @@ pub fn MembersPanel(channel: ChannelSummary, open: RwSignal<bool>) -> impl IntoV
                     }
                 />
             </ul>
+            <Show when=move || { hidden.get() > 0 }>
+                <p class="muted members-more">{move || i18n.tf("members.more", &[("n", hidden.get().to_string())])}</p>
+            </Show>
             <Show when=manage>
                 <div class="members-add">
                     <select class="select select-sm" data-testid="add-member-select" on:change=move |ev| adding.set(event_target_value(&ev))>

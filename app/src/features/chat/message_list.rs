@@ -27,6 +27,8 @@ struct Row {
     quote: Option<(String, String)>,
     /// How many replies it has (its thread).
     replies: usize,
+    /// For one's own messages in a small conversation: how many others have read it.
+    read_by: Option<usize>,
 }
 
 fn date_parts(ts: i64) -> (String, String) {
@@ -36,7 +38,12 @@ fn date_parts(ts: i64) -> (String, String) {
     (day, time)
 }
 
-fn rows(messages: &[(DocumentId, ChatMessage)], me: UserId, read_before: Option<i64>) -> Vec<Row> {
+fn rows(
+    messages: &[(DocumentId, ChatMessage)],
+    me: UserId,
+    read_before: Option<i64>,
+    receipts: Option<&std::collections::BTreeMap<UserId, i64>>,
+) -> Vec<Row> {
     let by_id: std::collections::HashMap<&str, &ChatMessage> =
         messages.iter().map(|(_, m)| (m.id.as_str(), m)).collect();
     let counts = super::thread_panel::reply_counts(messages);
@@ -58,7 +65,11 @@ fn rows(messages: &[(DocumentId, ChatMessage)], me: UserId, read_before: Option<
         });
         let continued = continued && !first_new;
         let replies = counts.get(&m.id).copied().unwrap_or(0);
+        let read_by = receipts
+            .filter(|_| m.author == me && !m.deleted)
+            .map(|r| r.iter().filter(|(u, t)| **u != me && **t >= m.ts).count());
         out.push(Row {
+            read_by,
             doc: *doc,
             msg: m.clone(),
             continued,
@@ -85,9 +96,11 @@ pub fn MessageList(
 ) -> impl IntoView {
     let i18n = expect_i18n();
     let list_ref: NodeRef<Div> = NodeRef::new();
+    let receipts = use_context::<super::channel_view::Receipts>();
     let rows = Memo::new(move |_| {
         let since = read_before.get();
-        messages.with(|m| rows(m, me, since))
+        let furthest = receipts.filter(|r| r.small).map(|r| r.furthest.get());
+        messages.with(|m| rows(m, me, since, furthest.as_ref()))
     });
     let today = date_parts(js_sys::Date::now() as i64).0;
 
@@ -148,6 +161,7 @@ pub fn MessageList(
                         r.day.clone(),
                         r.first_new,
                         r.replies,
+                        r.read_by,
                         r.msg.text.clone(),
                         r.msg.deleted,
                         r.msg.edited_at,
@@ -176,7 +190,8 @@ pub fn MessageList(
 fn MessageRow(row: Row, me: UserId) -> impl IntoView {
     let i18n = expect_i18n();
     let actions = expect_context::<ChatActions>();
-    let Row { doc, msg, continued, quote, replies, .. } = row;
+    let Row { doc, msg, continued, quote, replies, read_by, .. } = row;
+    let dm = use_context::<super::channel_view::Receipts>().is_some_and(|r| r.dm);
     let (_, time) = date_parts(msg.ts);
     let mine = msg.author == me;
     let initial: String = msg.author_name.chars().next().map(|c| c.to_uppercase().collect()).unwrap_or_default();
@@ -253,6 +268,16 @@ fn MessageRow(row: Row, me: UserId) -> impl IntoView {
                     <span class="message-author">{msg.author_name.clone()}</span>
                     <time class="message-time">{time}</time>
                     {pinned.then(|| view! { <span class="message-flag" title=move || i18n.t("chat.pinned")>"📌"</span> })}
+                    {read_by.map(|n| {
+                        let (text, read) = match (dm, n) {
+                            (_, 0) => (i18n.t("receipt.unread"), false),
+                            (true, _) => (i18n.t("receipt.read"), true),
+                            (false, n) => (i18n.tf("receipt.read_by", &[("n", n.to_string())]), true),
+                        };
+                        view! {
+                            <span class="message-receipt" class:read=read data-testid="receipt" data-read=n.to_string()>{text}</span>
+                        }
+                    })}
                     {msg
                         .edited_at
                         .filter(|_| !deleted)

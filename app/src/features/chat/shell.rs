@@ -144,6 +144,7 @@ pub fn Shell() -> impl IntoView {
         }
     });
 
+    let saving = repo.saving;
     let sidebar_open = RwSignal::new(false);
     let dialog_open = RwSignal::new(false);
     let search_open = RwSignal::new(false);
@@ -181,7 +182,11 @@ pub fn Shell() -> impl IntoView {
         selected
     });
     view! {
-        <div class="app-shell" class:sidebar-open=move || sidebar_open.get()>
+        <div
+            class="app-shell"
+            class:sidebar-open=move || sidebar_open.get()
+            data-saving=move || if saving.get() { "true" } else { "false" }
+        >
             <Sidebar sidebar_open=sidebar_open dialog_open=dialog_open search_open=search_open mentions_open=mentions_open />
             <main class="chat-pane">
                 <Show when=move || status.get() == ConnStatus::Offline>
