@@ -5,6 +5,8 @@
 //! - `POST /api/auth/login` [`LoginRequest`] → [`LoginResponse`] and the cookie
 //! - `POST /api/auth/logout` → 204, the session is revoked
 //! - `GET  /api/me` → [`Me`]
+//! - `POST /api/me/password` [`ChangePassword`] → [`LoggedOutOthers`] (400 when the current
+//!   password is wrong or the new one shorter than [`MIN_PASSWORD_CHARS`]); other sessions end
 //! - `GET  /api/channels` → `Vec<ChannelSummary>` the caller may read
 //! - `POST /api/channels` [`CreateChannel`] → [`ChannelSummary`]
 //! - `GET  /sync` websocket: the automerge-repo protocol ([`crate::protocol`])
@@ -57,6 +59,16 @@ pub struct Me {
     pub display_name: String,
     pub role: Role,
 }
+
+/// Change one's own password.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ChangePassword {
+    pub current: String,
+    pub new: String,
+}
+
+/// The shortest password accepted when someone sets their own.
+pub const MIN_PASSWORD_CHARS: usize = 8;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct LoginResponse {

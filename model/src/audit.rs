@@ -59,6 +59,9 @@ events! {
         /// A login attempt (refused: wrong credentials or inactive account).
         AuthLogin = "auth.login",
         AuthLogout = "auth.logout",
+        /// Someone changed their own password (refused: the current one was wrong, or the new
+        /// one too weak); their other sessions end.
+        AuthPasswordChange = "auth.password_change",
     }
     Session {
         /// `POST /api/sessions/logout-others`.

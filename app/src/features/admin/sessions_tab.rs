@@ -5,7 +5,7 @@ use super::{LoadError, Loading, failure_text, format_time};
 use crate::api;
 use crate::i18n::{I18n, expect_i18n};
 use leptos::prelude::*;
-use qiao_model::api::{LoggedOutOthers, SessionInfo};
+use qiao_model::api::{ChangePassword, LoggedOutOthers, MIN_PASSWORD_CHARS, SessionInfo};
 
 /// "Chrome · Windows" from a user agent string; the whole string is the cell's tooltip.
 fn describe(i18n: I18n, ua: Option<&str>) -> String {
@@ -143,6 +143,78 @@ pub fn SessionsTab() -> impl IntoView {
                         .into_any()
                 }
             }}
+            <ChangePasswordForm on_done=reload />
         </section>
+    }
+}
+
+/// 修改密码: the current password, the new one twice. Other devices are signed out.
+#[component]
+fn ChangePasswordForm(on_done: Callback<()>) -> impl IntoView {
+    let i18n = expect_i18n();
+    let current = RwSignal::new(String::new());
+    let new = RwSignal::new(String::new());
+    let repeat = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let done = RwSignal::new(false);
+    let save = Action::new_local(move |_: &()| async move {
+        let body = ChangePassword { current: current.get_untracked(), new: new.get_untracked() };
+        match api::post::<_, LoggedOutOthers>("/api/me/password", &body).await {
+            Ok(_) => {
+                done.set(true);
+                current.set(String::new());
+                new.set(String::new());
+                repeat.set(String::new());
+                on_done.run(());
+            }
+            // The relay's reason, in the reader's language where the app knows it.
+            Err(api::ApiFailure::Refused(e)) if e.message.contains("current password") => {
+                error.set(Some(i18n.t("admin.password.wrong")))
+            }
+            Err(f) => error.set(Some(failure_text(i18n, &f))),
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        error.set(None);
+        done.set(false);
+        if new.get_untracked().chars().count() < MIN_PASSWORD_CHARS {
+            error.set(Some(i18n.t("admin.password.too_short")));
+        } else if new.get_untracked() != repeat.get_untracked() {
+            error.set(Some(i18n.t("admin.password.mismatch")));
+        } else {
+            save.dispatch(());
+        }
+    };
+    view! {
+        <form class="admin-form password-form" data-testid="password-form" on:submit=submit>
+            <h3>{move || i18n.t("admin.password.title")}</h3>
+            {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+            <Show when=move || done.get()>
+                <p class="banner admin-banner admin-banner-success" role="status" data-testid="password-changed">
+                    {move || i18n.t("admin.password.changed")}
+                </p>
+            </Show>
+            <label class="field">
+                <span class="field-label">{move || i18n.t("admin.password.current")}</span>
+                <input class="input" type="password" autocomplete="current-password" data-testid="password-current"
+                    prop:value=move || current.get() on:input=move |ev| current.set(event_target_value(&ev)) />
+            </label>
+            <label class="field">
+                <span class="field-label">{move || i18n.t("admin.password.new")}</span>
+                <input class="input" type="password" autocomplete="new-password" data-testid="password-new"
+                    prop:value=move || new.get() on:input=move |ev| new.set(event_target_value(&ev)) />
+            </label>
+            <label class="field">
+                <span class="field-label">{move || i18n.t("admin.password.repeat")}</span>
+                <input class="input" type="password" autocomplete="new-password" data-testid="password-repeat"
+                    prop:value=move || repeat.get() on:input=move |ev| repeat.set(event_target_value(&ev)) />
+            </label>
+            <div>
+                <button class="btn btn-primary btn-sm" type="submit" data-testid="password-save" disabled=move || save.pending().get()>
+                    {move || i18n.t("admin.password.save")}
+                </button>
+            </div>
+        </form>
     }
 }
