@@ -39,10 +39,16 @@
 //! - `POST /api/files/{id}/forward` [`ForwardFile`] → [`FileInfo`]: the same bytes as a file of
 //!   another conversation (caller reads the file and writes that conversation)
 //! - `GET  /api/settings/files` → [`FileSettings`]; `PUT /api/admin/settings/files` [`FileSettings`]
+//!
+//! Projects (tasks; the board itself is a synced document, [`crate::schema::tasks`]):
+//! - `GET  /api/projects` → `Vec<ProjectSummary>` the caller may read
+//! - `POST /api/projects` [`CreateProject`] → [`ProjectSummary`]
+//! - `GET  /api/projects/{id}/members` → `Vec<Member>`; `POST …/members` [`AddMember`] → 204;
+//!   `DELETE …/members/{user}` → 204 (the owner or a super admin; leaving is always allowed)
 
 use crate::acl::{Module, Role};
 use crate::audit::Outcome;
-use crate::ids::{ChannelId, DeptId, DocumentId, UserId};
+use crate::ids::{ChannelId, DeptId, DocumentId, ProjectId, UserId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -479,4 +485,54 @@ pub struct AuditVerify {
     /// The first row that does not check out.
     pub first_bad: Option<i64>,
     pub problem: Option<String>,
+}
+
+// --- projects (任务管理) -----------------------------------------------------------------------------
+
+/// Who sees a project: its members only, or everyone in the company (read-only for non-members).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProjectVisibility {
+    #[default]
+    Private,
+    Company,
+}
+
+impl ProjectVisibility {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProjectVisibility::Private => "private",
+            ProjectVisibility::Company => "company",
+        }
+    }
+    pub fn parse(s: &str) -> Self {
+        if s == "company" { ProjectVisibility::Company } else { ProjectVisibility::Private }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectSummary {
+    pub id: ProjectId,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub visibility: ProjectVisibility,
+    pub owner: UserId,
+    pub members: u32,
+    /// The caller is a member: they may edit the board.
+    pub member: bool,
+    /// The board document ([`crate::schema::tasks::board_id`]).
+    pub document: DocumentId,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CreateProject {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub visibility: ProjectVisibility,
+    /// Members besides the creator (who becomes the owner).
+    #[serde(default)]
+    pub members: Vec<UserId>,
 }

@@ -24,6 +24,7 @@ pub enum Domain {
     Request,
     System,
     File,
+    Project,
 }
 
 macro_rules! events {
@@ -133,6 +134,13 @@ events! {
         /// Allowed downloads are not logged: image previews would flood the log.
         FileDownload = "file.download",
     }
+    Project {
+        ProjectCreate = "project.create",
+        /// Someone added to a project (its board becomes writable for them).
+        ProjectMemberAdd = "project.member_add",
+        /// Someone removed from a project; their live sync of its board ends.
+        ProjectMemberRemove = "project.member_remove",
+    }
 }
 
 impl Domain {
@@ -151,6 +159,7 @@ impl Domain {
             Domain::Request => "request",
             Domain::System => "system",
             Domain::File => "file",
+            Domain::Project => "project",
         }
     }
 
@@ -237,6 +246,7 @@ mod tests {
             Domain::Request,
             Domain::System,
             Domain::File,
+            Domain::Project,
         ] {
             assert!(d.events().next().is_some(), "{d:?}");
         }

@@ -122,9 +122,13 @@ string_id!(
     /// A department in the directory.
     DeptId
 );
+string_id!(
+    /// A project (项目): its members and its task board ([`crate::schema::tasks`]).
+    ProjectId
+);
 
 /// A user account. Numeric because it is also packed into Automerge actor ids ([`crate::actor`]).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct UserId(pub i64);
 

@@ -8,6 +8,7 @@ pub mod directory;
 pub mod files;
 pub mod import;
 pub mod modules;
+pub mod projects;
 pub mod sessions;
 pub mod settings;
 
@@ -25,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .merge(channels::router())
         .merge(directory::router())
         .merge(files::router())
+        .merge(projects::router())
         .merge(sessions::router())
         .merge(modules::router())
         .merge(settings::router())

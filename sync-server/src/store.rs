@@ -19,6 +19,7 @@ pub mod blobs;
 pub mod channels;
 pub mod directory;
 pub mod files;
+pub mod projects;
 pub mod sessions;
 pub mod settings;
 
@@ -27,7 +28,7 @@ pub use audit::{AuditFilter, AuditRecord, audit_tx};
 use crate::error::AppError;
 use qiao_model::acl::Role;
 use qiao_model::api::{ChannelSummary, ConversationKind, Me, UserBrief};
-use qiao_model::ids::{ChannelId, DeptId, DocumentId, UserId};
+use qiao_model::ids::{ChannelId, DeptId, DocumentId, ProjectId, UserId};
 use qiao_model::schema::chat;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
@@ -71,6 +72,11 @@ pub enum DocKind {
     /// One person's own state ([`qiao_model::schema::user_state`]): only they read and write it.
     UserState {
         owner: UserId,
+    },
+    /// A project's task board ([`qiao_model::schema::tasks`]): members write, and everyone reads
+    /// a company-visible project.
+    ProjectBoard {
+        project: ProjectId,
     },
 }
 
@@ -309,7 +315,7 @@ impl Store {
     // --- documents -----------------------------------------------------------------------------
 
     pub async fn doc_kind(&self, doc: DocumentId) -> Result<Option<DocKind>, AppError> {
-        let row = sqlx::query("SELECT kind, channel_id, segment, owner FROM documents WHERE id = ?")
+        let row = sqlx::query("SELECT kind, channel_id, segment, owner, project_id FROM documents WHERE id = ?")
             .bind(doc.to_string())
             .fetch_optional(&self.pool)
             .await?;
@@ -322,6 +328,9 @@ impl Store {
             }),
             "directory" => Some(DocKind::Directory),
             "user-state" => r.get::<Option<i64>, _>("owner").map(|o| DocKind::UserState { owner: UserId(o) }),
+            "project-board" => {
+                r.get::<Option<String>, _>("project_id").map(|p| DocKind::ProjectBoard { project: ProjectId(p) })
+            }
             _ => None,
         })
     }
@@ -394,6 +403,36 @@ impl Store {
                     Access::None
                 }
             }
+            DocKind::ProjectBoard { project } => {
+                let row = sqlx::query(
+                    "SELECT p.visibility, p.archived,
+                       EXISTS (SELECT 1 FROM project_members m WHERE m.project_id = p.id AND m.user_id = ?) AS member,
+                       COALESCE((SELECT enabled FROM modules WHERE name = 'tasks'), 1) AS tasks_on,
+                       (SELECT status FROM users WHERE id = ?) AS status
+                     FROM projects p WHERE p.id = ?",
+                )
+                .bind(user.0)
+                .bind(user.0)
+                .bind(project.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+                match row {
+                    None => Access::None,
+                    Some(r) => {
+                        let member: bool = r.get("member");
+                        let company = r.get::<String, _>("visibility") == "company";
+                        let archived: bool = r.get("archived");
+                        let on: bool = r.get("tasks_on");
+                        let active = r.get::<Option<String>, _>("status").as_deref() == Some("active");
+                        match (on && active, member, company, archived) {
+                            (false, ..) => Access::None,
+                            (true, true, _, false) => Access::Write,
+                            (true, true, _, true) | (true, false, true, _) => Access::Read,
+                            (true, false, false, _) => Access::None,
+                        }
+                    }
+                }
+            }
         };
         Ok((access, Some(kind)))
     }
@@ -435,7 +474,7 @@ impl Store {
                     .await?;
                 register_segments(&mut tx, channel, *segment + 1..=*segment + SEGMENTS_AHEAD).await?;
             }
-            DocKind::Directory | DocKind::UserState { .. } => {}
+            DocKind::Directory | DocKind::UserState { .. } | DocKind::ProjectBoard { .. } => {}
         }
         tx.commit().await?;
         Ok(seq)

@@ -25,7 +25,7 @@ use automerge::sync::{self, SyncDoc};
 use qiao_model::actor;
 use qiao_model::ids::{DocumentId, PeerId, UserId};
 use qiao_model::protocol::Message;
-use qiao_model::schema::chat;
+use qiao_model::schema::{chat, tasks};
 use sha2::Digest;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -48,6 +48,11 @@ fn check_change(kind: &DocKind, change: &automerge::Change, conn: &ConnCtx) -> O
         DocKind::Directory => Some("the directory is written by the relay only".into()),
         // Only its owner opens it (checked by access), under their own actors (checked above).
         DocKind::UserState { .. } => None,
+        // Members only (checked by access); the board's own rules say the rest.
+        DocKind::ProjectBoard { .. } => {
+            let powers = tasks::Powers { moderate: conn.role != qiao_model::acl::Role::Employee };
+            tasks::validate(&change.decode(), conn.user, powers).err().map(|v| v.to_string())
+        }
     }
 }
 
