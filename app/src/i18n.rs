@@ -39,11 +39,19 @@ fn dict(locale: Locale) -> &'static HashMap<String, String> {
     static EN: OnceLock<HashMap<String, String>> = OnceLock::new();
     match locale {
         Locale::ZhCn => ZH.get_or_init(|| {
-            merged(&[include_str!("../locales/zh-CN.json"), include_str!("../locales/admin.zh-CN.json")])
+            merged(&[
+                include_str!("../locales/zh-CN.json"),
+                include_str!("../locales/admin.zh-CN.json"),
+                include_str!("../locales/tasks.zh-CN.json"),
+            ])
         }),
-        Locale::En => {
-            EN.get_or_init(|| merged(&[include_str!("../locales/en.json"), include_str!("../locales/admin.en.json")]))
-        }
+        Locale::En => EN.get_or_init(|| {
+            merged(&[
+                include_str!("../locales/en.json"),
+                include_str!("../locales/admin.en.json"),
+                include_str!("../locales/tasks.en.json"),
+            ])
+        }),
     }
 }
 

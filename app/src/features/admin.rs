@@ -29,6 +29,7 @@ use wasm_bindgen::JsCast;
 pub enum Page {
     Chat,
     Admin,
+    Tasks,
 }
 
 /// The console's tabs, in the order they are shown.

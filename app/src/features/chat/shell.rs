@@ -82,6 +82,7 @@ pub fn Shell() -> impl IntoView {
     let toasts = super::notify::watch(channels, reads, crate::contexts::expect_repo(), me.id);
     let uploads = super::uploads::Uploads::provide(crate::contexts::expect_repo(), channels, me.clone());
     super::presence::Presence::provide(crate::contexts::expect_repo(), channels, me.id);
+    let projects = crate::features::tasks::Projects::provide(crate::contexts::expect_repo());
     // The tab's title counts what is unread, as a mail or chat tab does.
     Effect::new(move |_| {
         let total: usize = channels.list.with(|l| l.iter().map(|c| reads.unread(c)).sum());
@@ -174,6 +175,7 @@ pub fn Shell() -> impl IntoView {
     // shortcuts; the same one again too) goes back to the chat, but the first automatic
     // selection after login does not.
     let nav = provide_nav();
+    let reminders = crate::features::tasks::reminders::watch(projects, me.id);
     Effect::new(move |prev: Option<bool>| {
         let selected = channels.selected.with(|s| s.is_some());
         if prev == Some(true) {
@@ -202,7 +204,10 @@ pub fn Shell() -> impl IntoView {
                         </button>
                     </div>
                 </Show>
-                <Show when=move || nav.page.get() == Page::Chat fallback=move || view! { <AdminPage sidebar_open=sidebar_open /> }>
+                {move || match nav.page.get() {
+                    Page::Admin => view! { <AdminPage sidebar_open=sidebar_open /> }.into_any(),
+                    Page::Tasks => view! { <crate::features::tasks::page::TasksPage sidebar_open=sidebar_open /> }.into_any(),
+                    Page::Chat => view! {
                 {move || {
                     let id = current.get();
                     let summary = id
@@ -221,7 +226,8 @@ pub fn Shell() -> impl IntoView {
                         }
                     }
                 }}
-                </Show>
+                    }.into_any(),
+                }}
             </main>
             <Show when=move || dialog_open.get()>
                 <ChannelDialog open=dialog_open />
@@ -230,6 +236,7 @@ pub fn Shell() -> impl IntoView {
                 <SearchPanel open=search_open repo=repo_ref />
             </Show>
             <super::notify::Toasts toasts=toasts />
+            <crate::features::tasks::reminders::ReminderToasts reminders=reminders projects=projects />
             <Show when=move || mentions_open.get()>
                 <super::mentions_panel::MentionsPanel open=mentions_open repo=repo_ref me=me.id />
             </Show>

@@ -3,7 +3,7 @@
 use super::read_state::expect_read_state;
 use super::shell::Channels;
 use crate::contexts::{expect_repo, expect_session};
-use crate::features::admin::ConsoleButton;
+use crate::features::admin::{ConsoleButton, Page, expect_nav};
 use crate::features::auth::login_page::LanguageSelect;
 use crate::i18n::expect_i18n;
 use leptos::prelude::*;
@@ -34,6 +34,10 @@ pub fn Sidebar(
         Memo::new(move |_| channels.list.with(|l| l.iter().map(|c| reads.unread_mentions(c)).sum::<usize>()));
     let status = repo.with_value(|r| r.status);
     let me = session.me.get_untracked().expect("logged in");
+    let nav = expect_nav();
+    let projects = crate::features::tasks::expect_projects();
+    let me_id = me.id;
+    let overdue_tasks = Memo::new(move |_| crate::features::tasks::my_tasks::overdue_count(projects, me_id));
     let initials: String = me.display_name.chars().next().map(|c| c.to_uppercase().collect()).unwrap_or_default();
 
     let logout = {
@@ -77,7 +81,7 @@ pub fn Sidebar(
                             children=move |c| {
                                 let id = c.id.clone();
                                 let id2 = c.id.clone();
-                                let active = Memo::new(move |_| channels.selected.get().as_ref() == Some(&id));
+                                let active = Memo::new(move |_| nav.page.get() == Page::Chat && channels.selected.get().as_ref() == Some(&id));
                                 let label = display_name(&c);
                                 let peer = c.dm_peer.as_ref().map(|p| p.id);
                                 let online = Memo::new(move |_| peer.is_some_and(|u| presence.is_online(u)));
@@ -175,6 +179,21 @@ pub fn Sidebar(
                 <span class="channel-name">{move || i18n.t("mentions.title")}</span>
                 <Show when=move || { unread_mentions.get() > 0 }>
                     <span class="badge badge-mention" data-testid="mentions-count">{move || unread_mentions.get()}</span>
+                </Show>
+            </button>
+            <button
+                class="sidebar-link"
+                class:active=move || nav.page.get() == Page::Tasks
+                data-testid="open-tasks"
+                on:click=move |_| {
+                    sidebar_open.set(false);
+                    nav.page.set(Page::Tasks);
+                }
+            >
+                <span class="sidebar-link-icon" aria-hidden="true">"✓"</span>
+                <span class="channel-name">{move || i18n.t("tasks.title")}</span>
+                <Show when=move || { overdue_tasks.get() > 0 }>
+                    <span class="badge badge-mention" data-testid="overdue-count" title=move || i18n.t("tasks.my.overdue")>{move || overdue_tasks.get()}</span>
                 </Show>
             </button>
             {section(ConversationKind::Channel, "sidebar.channels", true)}
