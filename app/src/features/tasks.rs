@@ -13,6 +13,7 @@
 //!   notification, from the local copy (a reminder set offline fires offline).
 
 pub mod board;
+pub mod from_message;
 pub mod list_view;
 pub mod my_tasks;
 pub mod page;
@@ -47,6 +48,8 @@ pub struct Projects {
     pub view: RwSignal<View>,
     /// Members of each project, as last fetched (cached for offline).
     pub members: RwSignal<std::collections::HashMap<ProjectId, Vec<Member>>>,
+    /// A chat message being turned into a task (the dialog is open while set).
+    pub from_message: RwSignal<Option<from_message::FromMessage>>,
     repo: RepoRef,
 }
 
@@ -66,6 +69,7 @@ impl Projects {
                 View::Board
             }),
             members: RwSignal::new(members),
+            from_message: RwSignal::new(None),
             repo,
         };
         provide_context(p);

@@ -1,6 +1,6 @@
 // Tasks (issue 6): a project's board in the browser. Create a project and tasks, assign, move
 // across columns by drag and drop and by keyboard, comment, set a reminder and see it fire on
-// the assignee's screen; a non-member cannot read the project; two members moving the same
+// the assignee's screen; a non-member cannot read the project; a chat message becomes a task; two members moving the same
 // card while offline end with one identical board.
 
 import assert from "node:assert/strict";
@@ -146,6 +146,23 @@ export default [
       const projects = await a.evaluate(() => fetch("/api/projects").then(r => r.json()));
       const status = await c.evaluate(id => fetch(`/api/projects/${id}/members`).then(r => r.status), projects[0].id);
       assert.equal(status, 404);
+
+      // A chat message becomes a task (转为任务) that links back to it.
+      await a.getByTestId("channel-item").first().click();
+      const box = a.getByTestId("composer-input");
+      await box.fill("请整理上周的客户反馈");
+      await box.press("Enter");
+      const msg = a.locator('[data-testid="message"]', { hasText: "请整理上周的客户反馈" });
+      await msg.waitFor({ timeout: 10_000 });
+      await msg.hover();
+      await msg.getByTestId("make-task").click();
+      const dialog = a.getByTestId("make-task-dialog");
+      assert.equal(await dialog.getByTestId("make-task-title").inputValue(), "请整理上周的客户反馈");
+      await dialog.getByTestId("make-task-create").click();
+      await a.getByTestId("task-panel").getByTestId("task-link").waitFor({ timeout: 10_000 });
+      await waitForBoard(a, bd => bd.todo.includes("请整理上周的客户反馈"), "the new task in 待办");
+      await a.getByTestId("task-panel").getByTestId("task-link").click();
+      await msg.waitFor({ timeout: 10_000 });
     },
   },
   {

@@ -392,6 +392,25 @@ fn MessageRow(row: Row, me: UserId) -> impl IntoView {
                             </button>
                             <button
                                 class="icon-btn"
+                                title=move || i18n.t("tasks.from_message")
+                                data-testid="make-task"
+                                on:click=move |_| {
+                                    let Some(projects) = use_context::<crate::features::tasks::Projects>() else { return };
+                                    let channel = actions.repo.with_value(|r| r.read_untracked(doc, chat::channel_of)).flatten();
+                                    if let Some(channel) = channel {
+                                        let m = fwd_msg.get_value();
+                                        projects.from_message.set(Some(crate::features::tasks::from_message::FromMessage {
+                                            channel,
+                                            message: m.id,
+                                            text: m.text,
+                                        }));
+                                    }
+                                }
+                            >
+                                "☑"
+                            </button>
+                            <button
+                                class="icon-btn"
                                 title=move || i18n.t("thread.open")
                                 data-testid="open-thread"
                                 on:click=move |_| actions.thread.set(Some(id.get_value()))

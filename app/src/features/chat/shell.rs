@@ -237,6 +237,9 @@ pub fn Shell() -> impl IntoView {
             </Show>
             <super::notify::Toasts toasts=toasts />
             <crate::features::tasks::reminders::ReminderToasts reminders=reminders projects=projects />
+            <Show when=move || projects.from_message.with(|f| f.is_some())>
+                <crate::features::tasks::from_message::MakeTaskDialog />
+            </Show>
             <Show when=move || mentions_open.get()>
                 <super::mentions_panel::MentionsPanel open=mentions_open repo=repo_ref me=me.id />
             </Show>
