@@ -96,6 +96,20 @@ async fn members_share_a_board_and_outsiders_see_nothing_of_a_private_project() 
     refusal.assert_says("real author");
     a.sync(p.document, &mut doc_a).await.expect("ann syncs");
     assert_eq!(tasks::comments(&doc_a, "t1").len(), 1);
+
+    // Ben (a member) may not remove Ann's comment; Ann, the project's owner, may remove his.
+    tasks::add_comment(&mut doc_a, "t1", ann.id, "收到", "n3", 4_000).unwrap();
+    a.sync(p.document, &mut doc_a).await.expect("ann comments");
+    let mut b = relay.connect(&ben).await;
+    let mut doc_b = board(&p, &ben);
+    b.sync(p.document, &mut doc_b).await.expect("ben reads again");
+    let anns = tasks::comments(&doc_b, "t1").into_iter().find(|c| c.author == ann.id).unwrap().key;
+    tasks::remove_comment(&mut doc_b, &anns, 5_000).unwrap();
+    b.sync(p.document, &mut doc_b).await.expect_err("removing another's comment is refused").assert_says("owner");
+    let bens = tasks::comments(&doc_a, "t1").into_iter().find(|c| c.author == ben.id).unwrap().key;
+    tasks::remove_comment(&mut doc_a, &bens, 6_000).unwrap();
+    a.sync(p.document, &mut doc_a).await.expect("the owner moderates her board");
+    assert_eq!(tasks::comments(&doc_a, "t1").len(), 1);
 }
 
 #[tokio::test]

@@ -15,6 +15,7 @@
 pub mod board;
 pub mod from_message;
 pub mod list_view;
+pub mod members_dialog;
 pub mod my_tasks;
 pub mod page;
 pub mod project_dialog;

@@ -570,6 +570,18 @@ pub fn add_comment(
     Ok(key)
 }
 
+/// Remove a comment (one's own; the project's owner and admins may remove anyone's: the relay
+/// checks, see [`validate`]).
+pub fn remove_comment(doc: &mut AutoCommit, key: &str, now_ms: i64) -> Result<(), TaskError> {
+    let m = map_at(doc, &ROOT, "comments").ok_or(TaskError::NotABoard)?;
+    if doc.get(&m, key).ok().flatten().is_none() {
+        return Err(TaskError::NoTask);
+    }
+    doc.delete(&m, key).expect("delete");
+    commit(doc, now_ms);
+    Ok(())
+}
+
 /// Add a column after the others.
 pub fn add_column(doc: &mut AutoCommit, id: &str, name: &str, now_ms: i64) -> Result<(), TaskError> {
     let name = check_title(name)?.to_string();

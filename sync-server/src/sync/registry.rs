@@ -31,7 +31,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 /// Why `change`, sent by `conn`, may not enter a document of `kind`; `None` when it may.
-fn check_change(kind: &DocKind, change: &automerge::Change, conn: &ConnCtx) -> Option<String> {
+/// `owns` says whether the sender owns what the document belongs to (a project's owner moderates
+/// its board's comments).
+fn check_change(kind: &DocKind, change: &automerge::Change, conn: &ConnCtx, owns: bool) -> Option<String> {
     if !actor::may_author(conn.user, change.actor_id()) {
         return Some(format!("change under actor {} which is not yours", change.actor_id()));
     }
@@ -50,7 +52,7 @@ fn check_change(kind: &DocKind, change: &automerge::Change, conn: &ConnCtx) -> O
         DocKind::UserState { .. } => None,
         // Members only (checked by access); the board's own rules say the rest.
         DocKind::ProjectBoard { .. } => {
-            let powers = tasks::Powers { moderate: conn.role != qiao_model::acl::Role::Employee };
+            let powers = tasks::Powers { moderate: owns || conn.role != qiao_model::acl::Role::Employee };
             tasks::validate(&change.decode(), conn.user, powers).err().map(|v| v.to_string())
         }
     }
@@ -241,10 +243,16 @@ impl Registry {
 
         let new = doc.get_changes(&before);
         if !new.is_empty() {
+            let owns = match &s.kind {
+                DocKind::ProjectBoard { project } => {
+                    self.store.project_role(project, conn.user).await?.as_deref() == Some("owner")
+                }
+                _ => false,
+            };
             let violation = if access < Access::Write {
                 Some("this document is read-only for you".to_string())
             } else {
-                new.iter().find_map(|c| check_change(&s.kind, c, conn))
+                new.iter().find_map(|c| check_change(&s.kind, c, conn, owns))
             };
             if let Some(why) = violation {
                 self.store.audit(Some(conn.user), Some(&conn.ip), "sync.write", true, &format!("{id}: {why}")).await?;

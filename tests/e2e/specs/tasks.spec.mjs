@@ -147,6 +147,17 @@ export default [
       const status = await c.evaluate(id => fetch(`/api/projects/${id}/members`).then(r => r.status), projects[0].id);
       assert.equal(status, 404);
 
+      // Alice adds Carol in the members dialog; Carol's rail then lists the project.
+      await a.getByTestId("project-members").click();
+      const md = a.getByTestId("project-members-dialog");
+      await md.getByTestId("project-member-find").fill("carol");
+      await md.locator('[data-testid="project-member-add"][data-username="carol"]').click();
+      await md.locator('[data-testid="project-member"][data-username="carol"]').waitFor({ timeout: 10_000 });
+      await md.getByTestId("project-members-close").click();
+      await c.getByTestId("channel-item").first().click();
+      await c.getByTestId("open-tasks").click();
+      await c.locator('[data-testid="project-item"]', { hasText: "发布 2.0" }).waitFor({ timeout: 20_000 });
+
       // A chat message becomes a task (转为任务) that links back to it.
       await a.getByTestId("channel-item").first().click();
       const box = a.getByTestId("composer-input");

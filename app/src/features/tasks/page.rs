@@ -16,6 +16,7 @@ pub fn TasksPage(sidebar_open: RwSignal<bool>) -> impl IntoView {
     let i18n = expect_i18n();
     let projects = expect_projects();
     let dialog_open = RwSignal::new(false);
+    let members_open = RwSignal::new(false);
     let me = crate::contexts::expect_session().me.get_untracked().map(|m| m.id).unwrap_or_default();
     let current = Memo::new(move |_| projects.selected.get().and_then(|id| projects.summary(&id)));
     let my_count = Memo::new(move |_| super::my_tasks::mine(projects, me).len());
@@ -48,6 +49,9 @@ pub fn TasksPage(sidebar_open: RwSignal<bool>) -> impl IntoView {
             <span class="chat-subtitle">{subtitle}</span>
             <span class="spacer"></span>
             <Show when=move || current.with(|c| c.is_some())>
+                <button class="btn btn-ghost btn-sm" data-testid="project-members" on:click=move |_| members_open.set(true)>
+                    {move || i18n.t("tasks.members")}
+                </button>
                 <div class="segmented" role="tablist">
                     <button role="tab" class="segmented-item" data-testid="view-board"
                         aria-selected=move || (projects.view.get() == View::Board).to_string()
@@ -124,5 +128,6 @@ pub fn TasksPage(sidebar_open: RwSignal<bool>) -> impl IntoView {
         <Show when=move || dialog_open.get()>
             <ProjectDialog open=dialog_open />
         </Show>
+        {move || (members_open.get()).then(|| current.get().map(|p| view! { <super::members_dialog::MembersDialog project=p open=members_open /> }))}
     }
 }

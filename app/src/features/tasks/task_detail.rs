@@ -70,6 +70,12 @@ pub fn TaskDetail(project: ProjectId, task_id: String) -> impl IntoView {
     let projects = expect_projects();
     let me = crate::contexts::expect_session().me.get_untracked().map(|m| m.id).unwrap_or_default();
     let editable = projects.summary(&project).map(|p| p.member).unwrap_or(false);
+    // The relay lets the project's owner and admins remove anyone's comment (tasks::validate).
+    let moderates = projects.summary(&project).is_some_and(|p| p.owner == me)
+        || crate::contexts::expect_session()
+            .me
+            .get_untracked()
+            .is_some_and(|m| m.role != qiao_model::acl::Role::Employee);
     let (p, tid) = (project.clone(), task_id.clone());
     let task = Memo::new(move |_| projects.board(&p, |d| tasks::task(d, &tid)).flatten());
     let p = project.clone();
@@ -378,7 +384,22 @@ pub fn TaskDetail(project: ProjectId, task_id: String) -> impl IntoView {
                                 <li class="task-comment" data-testid="task-comment">
                                     <span class="avatar avatar-sm">{initial(&name)}</span>
                                     <div>
-                                        <div class="task-comment-head"><strong>{name}</strong><span class="muted">{format_time(c.ts)}</span></div>
+                                        <div class="task-comment-head">
+                                            <strong>{name}</strong>
+                                            <span class="muted">{format_time(c.ts)}</span>
+                                            {(editable && (c.author == me || moderates)).then(|| {
+                                                let (p, key) = (p_comments.clone(), c.key.clone());
+                                                view! {
+                                                    <button class="icon-btn icon-btn-sm task-comment-remove" data-testid="task-comment-remove"
+                                                        title=i18n.t("tasks.remove_comment") aria-label=i18n.t("tasks.remove_comment")
+                                                        on:click=move |_| {
+                                                            let key = key.clone();
+                                                            projects.change(&p, move |d| tasks::remove_comment(d, &key, now_ms()));
+                                                        }
+                                                    >"×"</button>
+                                                }
+                                            })}
+                                        </div>
                                         <p class="task-comment-text">{c.text.clone()}</p>
                                     </div>
                                 </li>
