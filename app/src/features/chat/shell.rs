@@ -176,6 +176,9 @@ pub fn Shell() -> impl IntoView {
     // selection after login does not.
     let nav = provide_nav();
     let reminders = crate::features::tasks::reminders::watch(projects, me.id);
+    // Memoised: `nav.page` is set again whenever a channel is picked, and re-rendering the page
+    // would mount the open conversation twice (the second mount would find it already read).
+    let page = Memo::new(move |_| nav.page.get());
     Effect::new(move |prev: Option<bool>| {
         let selected = channels.selected.with(|s| s.is_some());
         if prev == Some(true) {
@@ -204,7 +207,7 @@ pub fn Shell() -> impl IntoView {
                         </button>
                     </div>
                 </Show>
-                {move || match nav.page.get() {
+                {move || match page.get() {
                     Page::Admin => view! { <AdminPage sidebar_open=sidebar_open /> }.into_any(),
                     Page::Tasks => view! { <crate::features::tasks::page::TasksPage sidebar_open=sidebar_open /> }.into_any(),
                     Page::Chat => view! {
