@@ -184,7 +184,15 @@ async fn a_flooding_client_does_not_starve_the_others() {
         ms(pct(&quiet, 0.99)),
         received.load(Ordering::Relaxed)
     );
-    assert!(pct(&lat, 0.99) < P99_BOUND, "the victim's p99 round trip {:?} under a flood", pct(&lat, 0.99));
+    // On a machine busy with other work the victim's round trips are slow with or without a
+    // flood: the bound scales with the quiet p99 measured in this same run (a starved victim
+    // waits seconds, far beyond either).
+    let bound = P99_BOUND.max(pct(&quiet, 0.99) * 8);
+    assert!(
+        pct(&lat, 0.99) < bound,
+        "the victim's p99 round trip {:?} under a flood (bound {bound:?})",
+        pct(&lat, 0.99)
+    );
     assert!(flood_frames > 1_000, "it was a flood ({flood_frames} frames)");
 
     // A fresh client still writes and is acknowledged (the flooder's frames already in its socket
