@@ -2,6 +2,7 @@
 
 mod api;
 mod app;
+mod cache_expiry;
 mod contexts;
 mod features;
 mod i18n;

@@ -136,6 +136,22 @@ pub fn Shell() -> impl IntoView {
             refresh(false);
         }
     });
+    // Offline-cache expiry: past the policy's days without contact, wipe and log out.
+    {
+        let repo = repo.clone();
+        let wiped = use_context::<crate::cache_expiry::Wiped>();
+        crate::cache_expiry::watch(status, move |days| {
+            let repo = repo.clone();
+            leptos::task::spawn_local(async move {
+                repo.shut_down_and_wipe().await;
+                storage::set(crate::cache_expiry::WIPED_NOTICE, &days.to_string());
+                if let Some(w) = wiped {
+                    w.0.set(Some(days.to_string()));
+                }
+                session.me.set(None);
+            });
+        });
+    }
     // The relay ended this session (logged out on another device, revoked): back to login.
     let ended = repo.session_ended;
     Effect::new(move |_| {
