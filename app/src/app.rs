@@ -61,7 +61,8 @@ pub fn App() -> impl IntoView {
                 </div>
             })}
             <LoginPage />
-        }.into_any(),
+        }
+        .into_any(),
     }
 }
 
