@@ -20,7 +20,8 @@
 //! - `POST /api/admin/users/{id}/deactivate` → [`Deactivated`]
 //! - `POST /api/admin/import/preview` CSV text or a JSON array of [`ImportRow`] → [`ImportPreview`]
 //!   (a malformed file: 400 [`ImportRejected`] with the line); `POST /api/admin/import/apply`
-//!   [`ImportApply`] → [`ImportApplied`]
+//!   [`ImportApply`] → [`ImportApplied`]; `GET /api/admin/import/progress/{token}` →
+//!   [`ImportProgress`] while that apply runs (404 otherwise)
 //! - `GET  /api/admin/audit?user=&action=&outcome=&from=&to=&before=&limit=` → [`AuditPage`];
 //!   `GET /api/admin/audit.csv` (same filters) → CSV; `GET /api/admin/audit/verify` → [`AuditVerify`]
 //!
@@ -327,6 +328,26 @@ pub struct ImportPreview {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ImportApply {
     pub token: String,
+}
+
+/// How far an import being applied has got (`GET /api/admin/import/progress/{token}`): first the
+/// new accounts' initial passwords are hashed (argon2, slow on purpose), then every row is
+/// written in one transaction, which commits at the end (nothing shows before it does).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportProgress {
+    pub hashed: u64,
+    pub to_hash: u64,
+    pub written: u64,
+    pub to_write: u64,
+}
+
+impl ImportProgress {
+    /// Work done out of all work, 0.0..=1.0 (hashing weighs like writing a row: it is slower,
+    /// but the bar should move through both).
+    pub fn fraction(&self) -> f64 {
+        let total = self.to_hash + self.to_write;
+        if total == 0 { 0.0 } else { (self.hashed + self.written) as f64 / total as f64 }
+    }
 }
 
 /// A new account's first password, shown once to the admin who ran the import (to hand out);

@@ -33,6 +33,8 @@ pub struct AppState {
     pub login_throttle: Arc<auth::LoginThrottle>,
     /// A real argon2 hash checked for unknown usernames, so timing does not reveal which exist.
     pub dummy_hash: String,
+    /// HR imports being applied, by preview token: how far each has got (for the progress bar).
+    pub import_progress: Arc<actions::import::ProgressBoard>,
 }
 
 impl AppState {
@@ -50,6 +52,7 @@ impl AppState {
             connections: Arc::default(),
             login_throttle: Arc::default(),
             dummy_hash: auth::hash_password("qiao-dummy-password")?,
+            import_progress: Arc::default(),
         };
         // The directory document follows the tables, including accounts added from the command
         // line since the last start.

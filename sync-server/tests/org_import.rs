@@ -245,3 +245,47 @@ async fn the_directory_document_follows_imports_and_is_read_only() {
     let dir = org.directory().await;
     assert_eq!(dir.users.iter().find(|u| u.id == e2.id).unwrap().role, qiao_model::acl::Role::Employee);
 }
+
+/// While an import is applied, `GET /api/admin/import/progress/{token}` says how far it has got
+/// (the progress bar's source): hashing the new accounts' passwords, then writing every row;
+/// the figures only grow, end complete, and the entry is gone once the apply has answered.
+#[tokio::test]
+async fn the_progress_of_an_apply_can_be_followed() {
+    let relay = Relay::start().await;
+    let admin = relay.admin().await;
+    let employee = relay.employee("eve").await;
+    let mut file = String::from("employee_id,name,department,position\n");
+    for i in 0..24 {
+        file.push_str(&format!("P{i:02},员工 {i},Ops/Team{},Agent\n", i % 3));
+    }
+    let p = preview(&relay, &admin, &file).await;
+    let url = format!("/api/admin/import/progress/{}", p.token);
+    assert_eq!(get(&relay, &url, &admin.token).await.status, 404, "nothing runs before the apply");
+
+    let apply = {
+        let (addr, token, body) = (relay.addr, admin.token.clone(), serde_json::json!({ "token": p.token }));
+        tokio::spawn(async move { http(addr, "POST", "/api/admin/import/apply", Some(&token), Some(body)).await })
+    };
+    let mut seen: Vec<qiao_model::api::ImportProgress> = Vec::new();
+    while !apply.is_finished() {
+        let r = get(&relay, &url, &admin.token).await;
+        if r.status == 200 {
+            seen.push(r.json());
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let r = apply.await.expect("apply task");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(get(&relay, &url, &admin.token).await.status, 404, "the entry ends with the apply");
+    assert!(!seen.is_empty(), "the apply was observed while it ran");
+    for w in seen.windows(2) {
+        assert!(w[1].hashed >= w[0].hashed && w[1].written >= w[0].written, "progress only grows: {seen:?}");
+    }
+    let last = seen.last().expect("observed");
+    assert_eq!(last.to_hash, 24, "24 initial passwords to hash");
+    assert!(seen.iter().any(|s| s.fraction() > 0.0 && s.fraction() < 1.0), "an intermediate value: {seen:?}");
+    // Rows: 4 departments (Ops and its three teams) and 24 people.
+    assert!(seen.iter().filter(|s| s.to_write > 0).all(|s| s.to_write == 28), "{seen:?}");
+    // Only super admins may look.
+    assert_eq!(get(&relay, &url, &employee.token).await.status, 403);
+}

@@ -32,8 +32,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use qiao_model::acl::Role;
 use qiao_model::api::{
-    ImportApplied, ImportChange, ImportCounts, ImportDeactivate, ImportNew, ImportPreview, ImportRecord,
-    ImportRejected, ImportRow, InitialPassword, UserStatus,
+    ImportApplied, ImportChange, ImportCounts, ImportDeactivate, ImportNew, ImportPreview, ImportProgress,
+    ImportRecord, ImportRejected, ImportRow, InitialPassword, UserStatus,
 };
 use qiao_model::audit::Event;
 use qiao_model::ids::{DeptId, UserId};
@@ -41,6 +41,8 @@ use rand::Rng;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Largest file accepted.
 pub const MAX_FILE_BYTES: usize = 20 * 1024 * 1024;
@@ -613,6 +615,52 @@ pub async fn do_preview(state: &AppState, who: &AuthUser, body: &str) -> Result<
     Ok(preview)
 }
 
+/// Progress of the imports being applied, by token. Counters are atomics shared with the
+/// hashing threads and the writing loop; an entry lives exactly as long as its apply call.
+#[derive(Default)]
+pub struct ProgressBoard {
+    running: std::sync::Mutex<HashMap<String, Arc<Counters>>>,
+}
+
+#[derive(Default)]
+pub struct Counters {
+    hashed: AtomicU64,
+    to_hash: AtomicU64,
+    written: AtomicU64,
+    to_write: AtomicU64,
+}
+
+impl ProgressBoard {
+    pub fn get(&self, token: &str) -> Option<ImportProgress> {
+        let running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        running.get(token).map(|c| ImportProgress {
+            hashed: c.hashed.load(Ordering::Relaxed),
+            to_hash: c.to_hash.load(Ordering::Relaxed),
+            written: c.written.load(Ordering::Relaxed),
+            to_write: c.to_write.load(Ordering::Relaxed),
+        })
+    }
+
+    fn start(self: &Arc<Self>, token: &str) -> ProgressGuard {
+        let c = Arc::new(Counters::default());
+        self.running.lock().unwrap_or_else(|p| p.into_inner()).insert(token.to_string(), c.clone());
+        ProgressGuard { board: self.clone(), token: token.to_string(), counters: c }
+    }
+}
+
+/// Removes its entry when the apply call ends, however it ends.
+struct ProgressGuard {
+    board: Arc<ProgressBoard>,
+    token: String,
+    counters: Arc<Counters>,
+}
+
+impl Drop for ProgressGuard {
+    fn drop(&mut self) {
+        self.board.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&self.token);
+    }
+}
+
 fn random_password() -> String {
     const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut rng = rand::thread_rng();
@@ -621,17 +669,24 @@ fn random_password() -> String {
 
 /// Initial passwords and their hashes for `eids`, hashed on blocking threads in parallel
 /// (argon2 is slow on purpose) and before the write transaction starts.
-async fn initial_passwords(eids: Vec<String>) -> Result<HashMap<String, (String, String)>, AppError> {
+async fn initial_passwords(
+    eids: Vec<String>,
+    progress: Arc<Counters>,
+) -> Result<HashMap<String, (String, String)>, AppError> {
+    progress.to_hash.store(eids.len() as u64, Ordering::Relaxed);
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
     let chunk = eids.len().div_ceil(threads).max(1);
     let mut tasks = Vec::new();
     for part in eids.chunks(chunk) {
         let part = part.to_vec();
+        let progress = progress.clone();
         tasks.push(tokio::task::spawn_blocking(move || {
             part.into_iter()
                 .map(|eid| {
                     let pw = random_password();
-                    auth::hash_password(&pw).map(|h| (eid, (pw, h)))
+                    let r = auth::hash_password(&pw).map(|h| (eid, (pw, h)));
+                    progress.hashed.fetch_add(1, Ordering::Relaxed);
+                    r
                 })
                 .collect::<Result<Vec<_>, _>>()
         }));
@@ -663,7 +718,13 @@ pub async fn do_apply(state: &AppState, who: &AuthUser, token: &str) -> Result<I
     let mut tx = state.store.begin().await?;
     let planned = diff(&wanted, &current(&mut tx, who.id()).await?)?;
     tx.rollback().await?;
-    let passwords = initial_passwords(planned.new.iter().map(|n| n.record.employee_id.clone()).collect()).await?;
+    let progress = state.import_progress.start(token);
+    let passwords = initial_passwords(
+        planned.new.iter().map(|n| n.record.employee_id.clone()).collect(),
+        progress.counters.clone(),
+    )
+    .await?;
+    let written = |n: u64| progress.counters.written.fetch_add(n, Ordering::Relaxed);
 
     let mut tx = state.store.begin().await?;
     let plan = diff(&wanted, &current(&mut tx, who.id()).await?)?;
@@ -674,6 +735,9 @@ pub async fn do_apply(state: &AppState, who: &AuthUser, token: &str) -> Result<I
         return Err(AppError::Conflict(why.into()).into());
     }
     let audit = |event: Event, target: String| AuditRecord::ok(event).by(who.id()).ip(&who.ip).target(target);
+    let rows =
+        plan.departments_new.len() + plan.new.len() + plan.changed.len() + plan.moved.len() + plan.deactivate.len();
+    progress.counters.to_write.store(rows as u64, Ordering::Relaxed);
 
     // Departments, parents first (a parent's path sorts before its children's).
     let mut dept_ids: HashMap<String, DeptId> =
@@ -690,6 +754,7 @@ pub async fn do_apply(state: &AppState, who: &AuthUser, token: &str) -> Result<I
         )
         .await?;
         dept_ids.insert(path.clone(), d.id);
+        written(1);
     }
     let dept = |path: &str| if path.is_empty() { None } else { dept_ids.get(path) };
 
@@ -719,11 +784,13 @@ pub async fn do_apply(state: &AppState, who: &AuthUser, token: &str) -> Result<I
             .await?;
         ids.insert(r.employee_id.clone(), id);
         initial.push(InitialPassword { employee_id: r.employee_id.clone(), username: r.employee_id.clone(), password });
+        written(1);
     }
 
     // Changed and moved people (someone can be in both lists: write them once).
     let mut done = HashSet::new();
     for c in plan.changed.iter().chain(&plan.moved) {
+        written(1);
         if !done.insert(c.user) {
             continue;
         }
@@ -757,6 +824,7 @@ pub async fn do_apply(state: &AppState, who: &AuthUser, token: &str) -> Result<I
 
     let mut revoked = Vec::new();
     for d in &plan.deactivate {
+        written(1);
         if dir_store::deactivate_user(&mut tx, d.user).await? {
             let sessions = sessions::revoke_user_sessions(&mut tx, d.user, None).await?;
             let rec = audit(Event::UserDeactivate, format!("user:{}", d.user))

@@ -10,7 +10,9 @@ use super::{copy_text, csv_field, download_text, failure_text, role_label};
 use crate::api;
 use crate::i18n::{I18n, expect_i18n};
 use leptos::prelude::*;
-use qiao_model::api::{ImportApplied, ImportApply, ImportChange, ImportCounts, ImportPreview, ImportRecord};
+use qiao_model::api::{
+    ImportApplied, ImportApply, ImportChange, ImportCounts, ImportPreview, ImportProgress, ImportRecord,
+};
 use wasm_bindgen::JsCast;
 
 /// Rows of each list shown in the preview; the counts always cover all of them.
@@ -121,6 +123,19 @@ pub fn ImportTab() -> impl IntoView {
                     .into_any()
             }
             Step::Applying(p) => {
+                // Follow the relay's progress until the apply answers (then the step changes and
+                // the loop ends): hashing the new accounts' passwords, then writing the rows.
+                let progress = RwSignal::new(None::<ImportProgress>);
+                let token = p.token.clone();
+                leptos::task::spawn_local(async move {
+                    while matches!(step.get_untracked(), Step::Applying(_)) {
+                        if let Ok(now) = api::get::<ImportProgress>(&format!("/api/admin/import/progress/{token}")).await {
+                            progress.set(Some(now));
+                        }
+                        sleep_ms(250).await;
+                    }
+                });
+                let percent = move || progress.get().map(|p| (p.fraction() * 100.0).round() as u32);
                 view! {
                     <section class="admin-section" data-testid="import-applying">
                         <p>
@@ -131,9 +146,26 @@ pub fn ImportTab() -> impl IntoView {
                                 )
                             }}
                         </p>
-                        <div class="progress progress-indeterminate" role="progressbar" data-testid="import-progress">
-                            <div class="progress-bar"></div>
+                        <div
+                            class="progress"
+                            class:progress-indeterminate=move || percent().is_none()
+                            role="progressbar"
+                            aria-valuemin="0"
+                            aria-valuemax="100"
+                            aria-valuenow=move || percent().map(|v| v.to_string())
+                            data-testid="import-progress"
+                        >
+                            <div class="progress-bar" style=move || percent().map(|v| format!("width: {v}%")).unwrap_or_default()></div>
                         </div>
+                        <p class="muted" data-testid="import-progress-text">
+                            {move || progress.get().map(|p| {
+                                if p.hashed < p.to_hash {
+                                    i18n.tf("admin.import.progress_hashing", &[("done", p.hashed.to_string()), ("total", p.to_hash.to_string())])
+                                } else {
+                                    i18n.tf("admin.import.progress_writing", &[("done", p.written.to_string()), ("total", p.to_write.to_string())])
+                                }
+                            })}
+                        </p>
                     </section>
                 }
                     .into_any()
@@ -572,4 +604,13 @@ fn DoneView(done: ImportApplied, on_again: Callback<()>) -> impl IntoView {
             </div>
         </section>
     }
+}
+
+async fn sleep_ms(ms: i32) {
+    let p = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(p).await;
 }
