@@ -322,3 +322,148 @@ async fn sync_permission_matrix_for_the_directory() {
     doc.commit();
     c.sync(id, &mut doc).await.expect_err("refused");
 }
+
+/// Each role against a project's board over sync and its membership over REST: a member of any
+/// role reads and writes; a non-member reads a company-visible board but may not write it (one
+/// `sync.write` row, nothing stored); a private board is `doc-unavailable` to a non-member of any
+/// role, super admins included (one `sync.read` row); only the owner and super admins manage
+/// members (one refused `project.member_add` row otherwise, nobody added).
+#[tokio::test]
+async fn project_board_matrix() {
+    use crate::common::{Event, STEP, first_sync_bytes, http};
+    use qiao_model::api::ProjectSummary;
+    use qiao_model::protocol::Message;
+    use qiao_model::schema::tasks;
+    let org = Org::start().await;
+    let relay = &org.relay;
+    let owner = org.login("E2").await;
+    let users = [
+        (Who::Super, org.admin.clone()),
+        (Who::SalesAdmin, org.login("S1").await),
+        (Who::SalesEmployee, org.login("S2").await),
+    ];
+    let create = |body: serde_json::Value| {
+        let token = owner.token.clone();
+        async move {
+            let r = post_json(relay, "/api/projects", &token, body).await;
+            assert_eq!(r.status, 200, "{}", r.text());
+            r.json::<ProjectSummary>()
+        }
+    };
+    let member_ids: Vec<i64> = users.iter().map(|(_, u)| u.id.0).collect();
+    let shared = create(serde_json::json!({ "name": "shared", "members": member_ids })).await;
+    let company = create(serde_json::json!({ "name": "company", "visibility": "company" })).await;
+    let private = create(serde_json::json!({ "name": "private" })).await;
+    // Something on each board to read (and to leak, if a rule were wrong).
+    for p in [&shared, &company, &private] {
+        let mut c = relay.connect(&owner).await;
+        let mut doc = tasks::genesis(&p.id);
+        doc.set_actor(qiao_model::actor::actor_for(owner.id, [1; 8]));
+        let t = tasks::Task {
+            id: "t1".into(),
+            title: "secret plan".into(),
+            column: "todo".into(),
+            order: 1.0,
+            created_by: owner.id,
+            ..Default::default()
+        };
+        tasks::create(&mut doc, &t, 1_000).unwrap();
+        c.sync(p.document, &mut doc).await.expect("the owner writes");
+    }
+    let chunks = |p: &ProjectSummary| {
+        let id = p.document.to_string();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM doc_chunks WHERE doc_id = ?")
+                .bind(id)
+                .fetch_one(relay.state.store.pool())
+                .await
+                .unwrap()
+        }
+    };
+    let mut failures = Vec::new();
+    for (who, user) in &users {
+        // Member of `shared`: reads and writes.
+        let mut c = relay.connect(user).await;
+        let mut doc = tasks::genesis(&shared.id);
+        doc.set_actor(qiao_model::actor::actor_for(user.id, [2; 8]));
+        c.sync(shared.document, &mut doc).await.expect("a member reads");
+        if tasks::tasks(&doc).len() != 1 {
+            failures.push(format!("{who:?}: member does not see the task"));
+        }
+        tasks::edit(&mut doc, "t1", tasks::Edit::Move("doing".into(), 1.0), 2_000).unwrap();
+        if let Err(e) = c.sync(shared.document, &mut doc).await {
+            failures.push(format!("{who:?}: a member's write refused: {e:?}"));
+        }
+
+        // Company-visible, not a member: reads, may not write.
+        let mut c = relay.connect(user).await;
+        let mut doc = tasks::genesis(&company.id);
+        doc.set_actor(qiao_model::actor::actor_for(user.id, [3; 8]));
+        c.sync(company.document, &mut doc).await.expect("a company board is readable");
+        if tasks::tasks(&doc).len() != 1 {
+            failures.push(format!("{who:?}: cannot read the company board"));
+        }
+        let before = chunks(&company).await;
+        let since = audit_len(relay).await;
+        tasks::edit(&mut doc, "t1", tasks::Edit::Title("changed".into()), 3_000).unwrap();
+        match c.sync(company.document, &mut doc).await {
+            Err(r) if r.error.as_deref().is_some_and(|e| e.contains("read-only")) => {}
+            other => failures.push(format!("{who:?}: write to a company board by a non-member: {other:?}")),
+        }
+        let rows = audit_since(relay, since).await;
+        if !(rows.len() == 1 && rows[0].action == "sync.write" && rows[0].user == Some(user.id.0)) {
+            failures.push(format!("{who:?}: expected one sync.write row, got {rows:?}"));
+        }
+        if chunks(&company).await != before {
+            failures.push(format!("{who:?}: a refused write was stored"));
+        }
+
+        // Private, not a member: unavailable, whatever the role.
+        let mut c = relay.connect(user).await;
+        let mut doc = tasks::genesis(&private.id);
+        let since = audit_len(relay).await;
+        c.send(&c.sync_frame(private.document, first_sync_bytes(&mut doc), true)).await.expect("send");
+        loop {
+            match c.next_event(STEP).await {
+                Event::Msg(Message::DocUnavailable { document_id, .. }) if document_id == private.document => break,
+                Event::Msg(Message::Sync { document_id, .. }) if document_id == private.document => {
+                    failures.push(format!("{who:?}: sync data about a private board"));
+                    break;
+                }
+                Event::Msg(_) => {}
+                other => {
+                    failures.push(format!("{who:?}: expected doc-unavailable, got {other:?}"));
+                    break;
+                }
+            }
+        }
+        let rows = audit_since(relay, since).await;
+        if !rows.iter().any(|r| r.action == "sync.read" && r.outcome == "refused" && r.user == Some(user.id.0)) {
+            failures.push(format!("{who:?}: no refused sync.read row: {rows:?}"));
+        }
+
+        // Membership of `company`: the owner and super admins only.
+        let since = audit_len(relay).await;
+        let path = format!("/api/projects/{}/members", company.id);
+        let r = post_json(relay, &path, &user.token, serde_json::json!({ "user": user.id })).await;
+        let rows = audit_since(relay, since).await;
+        let added = relay.state.store.project_role(&company.id, user.id).await.unwrap().is_some();
+        match who {
+            Who::Super => {
+                if r.status != 204 || !added {
+                    failures.push(format!("{who:?}: a super admin could not add: {} {}", r.status, r.text()));
+                }
+                http(relay.addr, "DELETE", &format!("{path}/{}", user.id), Some(&org.admin.token), None).await;
+            }
+            _ => {
+                if r.status != 403 || added {
+                    failures.push(format!("{who:?}: adding oneself: {} {} (added: {added})", r.status, r.text()));
+                }
+                if !(rows.len() == 1 && rows[0].action == "project.member_add" && rows[0].outcome == "refused") {
+                    failures.push(format!("{who:?}: expected one refused project.member_add row, got {rows:?}"));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+}
