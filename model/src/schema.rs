@@ -6,6 +6,7 @@
 
 pub mod chat;
 pub mod directory;
+pub mod kb;
 pub mod tasks;
 pub mod user_state;
 
