@@ -43,6 +43,7 @@ fn dict(locale: Locale) -> &'static HashMap<String, String> {
                 include_str!("../locales/zh-CN.json"),
                 include_str!("../locales/admin.zh-CN.json"),
                 include_str!("../locales/tasks.zh-CN.json"),
+                include_str!("../locales/kb.zh-CN.json"),
             ])
         }),
         Locale::En => EN.get_or_init(|| {
@@ -50,6 +51,7 @@ fn dict(locale: Locale) -> &'static HashMap<String, String> {
                 include_str!("../locales/en.json"),
                 include_str!("../locales/admin.en.json"),
                 include_str!("../locales/tasks.en.json"),
+                include_str!("../locales/kb.en.json"),
             ])
         }),
     }

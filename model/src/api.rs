@@ -17,6 +17,12 @@
 //! - `GET  /api/sessions` → `Vec<SessionInfo>`; `POST /api/sessions/logout-others` → [`LoggedOutOthers`]
 //! - `GET  /api/modules` → [`ModuleStates`]; `PUT /api/admin/modules` [`ModuleStates`] (partial) → [`ModuleStates`]
 //! - `GET  /api/settings/client` → [`ClientSettings`]; `PUT /api/admin/settings/client` [`ClientSettings`] → [`ClientSettings`]
+//!
+//! Single sign-on (OpenID Connect, configured by a super admin):
+//! - `GET  /api/auth/oidc` (no login) → [`OidcLoginOption`]: whether the login page shows the button
+//! - `GET  /api/auth/oidc/start` → 303 to the provider; `GET /api/auth/oidc/callback` → 303 to
+//!   the app, logged in, or to `/?sso_error=<code>` ([`SsoError`])
+//! - `GET  /api/admin/settings/oidc` → [`OidcSettings`]; `PUT` [`SetOidcSettings`] → [`OidcSettings`]
 //! - `POST /api/admin/users/{id}/deactivate` → [`Deactivated`]
 //! - `POST /api/admin/import/preview` CSV text or a JSON array of [`ImportRow`] → [`ImportPreview`]
 //!   (a malformed file: 400 [`ImportRejected`] with the line); `POST /api/admin/import/apply`
@@ -40,6 +46,12 @@
 //! - `POST /api/files/{id}/forward` [`ForwardFile`] → [`FileInfo`]: the same bytes as a file of
 //!   another conversation (caller reads the file and writes that conversation)
 //! - `GET  /api/settings/files` → [`FileSettings`]; `PUT /api/admin/settings/files` [`FileSettings`]
+//!
+//! Knowledge base (the pages are synced documents, [`crate::schema::kb`]):
+//! - `GET  /api/kb/spaces` → `Vec<KbSpace>` (everyone reads every space)
+//! - `POST /api/kb/spaces` [`CreateKbSpace`] → [`KbSpace`] (super admin; a department admin for
+//!   their own department)
+//! - `POST /api/kb/spaces/{id}/editors` [`AddMember`] → 204: let someone edit a space
 //!
 //! Projects (tasks; the board itself is a synced document, [`crate::schema::tasks`]):
 //! - `GET  /api/projects` → `Vec<ProjectSummary>` the caller may read
@@ -413,6 +425,97 @@ pub struct ClientSettings {
     pub offline_cache_expiry_days: Option<u32>,
 }
 
+// --- single sign-on (OpenID Connect) -------------------------------------------------------------
+
+/// `GET /api/auth/oidc`: what the login page needs to offer single sign-on.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OidcLoginOption {
+    pub enabled: bool,
+    /// The button's text ("" when disabled).
+    pub button_label: String,
+}
+
+/// `GET /api/admin/settings/oidc`: the configuration as a super admin sees it. The client
+/// secret never leaves the relay once saved: only whether one is set.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OidcSettings {
+    pub enabled: bool,
+    /// The provider's issuer URL (`<issuer>/.well-known/openid-configuration` must answer).
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret_set: bool,
+    /// The claim (`preferred_username`, `email`, ...) whose value is a Qiao username.
+    pub claim: String,
+    pub button_label: String,
+    /// The redirect URI to register at the provider, `None` while the relay does not know its
+    /// public URL (`--public-url`).
+    pub redirect_uri: Option<String>,
+}
+
+/// `PUT /api/admin/settings/oidc`. `client_secret`: absent or null keeps the stored one, a
+/// string replaces it ("" clears it).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetOidcSettings {
+    pub enabled: bool,
+    pub issuer: String,
+    pub client_id: String,
+    #[serde(default)]
+    pub client_secret: Option<String>,
+    pub claim: String,
+    pub button_label: String,
+}
+
+/// Why a single sign-on attempt ended on the login page: the relay redirects to
+/// `/?sso_error=<code>`, and the login page shows the matching message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SsoError {
+    /// Single sign-on is turned off.
+    Disabled,
+    /// The provider could not be reached or answered wrongly, or the relay lacks its public URL.
+    Unavailable,
+    /// The attempt did not start in this browser, took too long, or was already used.
+    State,
+    /// The provider refused or the person cancelled there.
+    Denied,
+    /// The provider's ID token did not check out (signature, issuer, audience, expiry, nonce).
+    InvalidToken,
+    /// The provider did not send the claim that names the account.
+    NoClaim,
+    /// No Qiao account has that username (accounts are never created by a login).
+    UnknownAccount,
+    /// The account exists but is deactivated.
+    Deactivated,
+}
+
+impl SsoError {
+    pub const ALL: [SsoError; 8] = [
+        SsoError::Disabled,
+        SsoError::Unavailable,
+        SsoError::State,
+        SsoError::Denied,
+        SsoError::InvalidToken,
+        SsoError::NoClaim,
+        SsoError::UnknownAccount,
+        SsoError::Deactivated,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SsoError::Disabled => "disabled",
+            SsoError::Unavailable => "unavailable",
+            SsoError::State => "state",
+            SsoError::Denied => "denied",
+            SsoError::InvalidToken => "invalid_token",
+            SsoError::NoClaim => "no_claim",
+            SsoError::UnknownAccount => "unknown_account",
+            SsoError::Deactivated => "deactivated",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|e| e.as_str() == s)
+    }
+}
+
 // --- files ------------------------------------------------------------------------------------
 
 /// Start an upload into a conversation.
@@ -556,4 +659,29 @@ pub struct CreateProject {
     /// Members besides the creator (who becomes the owner).
     #[serde(default)]
     pub members: Vec<UserId>,
+}
+
+// --- knowledge base (知识库) --------------------------------------------------------------------------
+
+/// A knowledge-base space as the caller sees it (`GET /api/kb/spaces`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KbSpace {
+    pub id: String,
+    pub name: String,
+    /// `None`: the company-wide space.
+    pub dept: Option<DeptId>,
+    #[serde(default)]
+    pub dept_name: Option<String>,
+    /// The caller may edit pages (others read and comment).
+    pub editable: bool,
+    /// The space's page-tree document ([`crate::schema::kb::space_doc_id`]).
+    pub document: DocumentId,
+}
+
+/// `POST /api/kb/spaces`: a department's space (`dept`), or another company-wide one.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CreateKbSpace {
+    pub name: String,
+    #[serde(default)]
+    pub dept: Option<DeptId>,
 }

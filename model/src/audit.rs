@@ -25,6 +25,7 @@ pub enum Domain {
     System,
     File,
     Project,
+    Kb,
 }
 
 macro_rules! events {
@@ -63,6 +64,10 @@ events! {
         /// Someone changed their own password (refused: the current one was wrong, or the new
         /// one too weak); their other sessions end.
         AuthPasswordChange = "auth.password_change",
+        /// A single sign-on login through the OpenID Connect provider (refused: unknown or
+        /// deactivated account, a forged, replayed or expired state, a token that does not
+        /// check out, or the provider said no).
+        AuthOidcLogin = "auth.oidc_login",
     }
     Session {
         /// `POST /api/sessions/logout-others`.
@@ -104,6 +109,9 @@ events! {
         SettingsClient = "settings.client",
         /// File settings (the upload size limit).
         SettingsFiles = "settings.files",
+        /// Single sign-on (OpenID Connect) settings; the client secret appears only as
+        /// "set"/"unset"/"changed", never itself.
+        SettingsOidc = "settings.oidc",
     }
     Module {
         /// An action refused because its module is turned off.
@@ -141,6 +149,12 @@ events! {
         /// Someone removed from a project; their live sync of its board ends.
         ProjectMemberRemove = "project.member_remove",
     }
+    Kb {
+        /// A knowledge-base space created (company-wide or a department's).
+        KbSpaceCreate = "kb.space_create",
+        /// Someone granted (or refused) the right to edit a space they could only read.
+        KbEditorAdd = "kb.editor_add",
+    }
 }
 
 impl Domain {
@@ -160,6 +174,7 @@ impl Domain {
             Domain::System => "system",
             Domain::File => "file",
             Domain::Project => "project",
+            Domain::Kb => "kb",
         }
     }
 
@@ -247,6 +262,7 @@ mod tests {
             Domain::System,
             Domain::File,
             Domain::Project,
+            Domain::Kb,
         ] {
             assert!(d.events().next().is_some(), "{d:?}");
         }

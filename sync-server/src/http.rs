@@ -7,6 +7,7 @@ pub mod channels;
 pub mod directory;
 pub mod files;
 pub mod import;
+pub mod kb;
 pub mod modules;
 pub mod projects;
 pub mod sessions;
@@ -27,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .merge(directory::router())
         .merge(files::router())
         .merge(projects::router())
+        .merge(kb::router())
         .merge(sessions::router())
         .merge(modules::router())
         .merge(settings::router())

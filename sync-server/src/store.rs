@@ -19,6 +19,7 @@ pub mod blobs;
 pub mod channels;
 pub mod directory;
 pub mod files;
+pub mod kb;
 pub mod projects;
 pub mod sessions;
 pub mod settings;
@@ -77,6 +78,15 @@ pub enum DocKind {
     /// a company-visible project.
     ProjectBoard {
         project: ProjectId,
+    },
+    /// A knowledge-base space's page tree ([`qiao_model::schema::kb`]): everyone reads, editors
+    /// write.
+    KbSpace {
+        space: String,
+    },
+    /// One knowledge-base page: everyone reads and comments, editors write the text.
+    KbPage {
+        space: String,
     },
 }
 
@@ -315,10 +325,11 @@ impl Store {
     // --- documents -----------------------------------------------------------------------------
 
     pub async fn doc_kind(&self, doc: DocumentId) -> Result<Option<DocKind>, AppError> {
-        let row = sqlx::query("SELECT kind, channel_id, segment, owner, project_id FROM documents WHERE id = ?")
-            .bind(doc.to_string())
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT kind, channel_id, segment, owner, project_id, space_id FROM documents WHERE id = ?")
+                .bind(doc.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
         let Some(r) = row else { return Ok(None) };
         let kind: String = r.get("kind");
         Ok(match kind.as_str() {
@@ -328,6 +339,8 @@ impl Store {
             }),
             "directory" => Some(DocKind::Directory),
             "user-state" => r.get::<Option<i64>, _>("owner").map(|o| DocKind::UserState { owner: UserId(o) }),
+            "kb-space" => r.get::<Option<String>, _>("space_id").map(|space| DocKind::KbSpace { space }),
+            "kb-page" => r.get::<Option<String>, _>("space_id").map(|space| DocKind::KbPage { space }),
             "project-board" => {
                 r.get::<Option<String>, _>("project_id").map(|p| DocKind::ProjectBoard { project: ProjectId(p) })
             }
@@ -403,6 +416,19 @@ impl Store {
                     Access::None
                 }
             }
+            DocKind::KbSpace { space } | DocKind::KbPage { space } => {
+                let on: bool =
+                    sqlx::query_scalar("SELECT COALESCE((SELECT enabled FROM modules WHERE name = 'kb'), 1)")
+                        .fetch_one(&self.pool)
+                        .await?;
+                match (on, self.actor_of(user).await?) {
+                    (false, _) | (_, None) => Access::None,
+                    // Readers comment on pages (the page rules keep them to comments).
+                    _ if matches!(kind, DocKind::KbPage { .. }) => Access::Write,
+                    _ if self.kb_editor(space, user).await? => Access::Write,
+                    _ => Access::Read,
+                }
+            }
             DocKind::ProjectBoard { project } => {
                 let row = sqlx::query(
                     "SELECT p.visibility, p.archived,
@@ -474,7 +500,11 @@ impl Store {
                     .await?;
                 register_segments(&mut tx, channel, *segment + 1..=*segment + SEGMENTS_AHEAD).await?;
             }
-            DocKind::Directory | DocKind::UserState { .. } | DocKind::ProjectBoard { .. } => {}
+            DocKind::Directory
+            | DocKind::UserState { .. }
+            | DocKind::ProjectBoard { .. }
+            | DocKind::KbSpace { .. }
+            | DocKind::KbPage { .. } => {}
         }
         tx.commit().await?;
         Ok(seq)

@@ -30,6 +30,7 @@ pub enum Page {
     Chat,
     Admin,
     Tasks,
+    Kb,
 }
 
 /// The console's tabs, in the order they are shown.

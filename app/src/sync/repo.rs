@@ -585,6 +585,19 @@ impl Repo {
         self.send(&msg);
     }
 
+    /// Start syncing `id` afresh (a new sync state and a new `request`): for a document the relay
+    /// did not have when it was first asked for, such as a knowledge-base page made offline whose
+    /// space only now names it.
+    pub fn resync(&self, id: DocumentId) {
+        {
+            let mut inner = self.inner.borrow_mut();
+            let Some(e) = inner.docs.get_mut(&id) else { return };
+            e.sync = sync::State::new();
+            e.requested = false;
+        }
+        self.sync_doc(id);
+    }
+
     /// Forget a document this user may no longer hold: from memory and from IndexedDB.
     pub async fn forget(&self, id: DocumentId) {
         self.inner.borrow_mut().docs.remove(&id);

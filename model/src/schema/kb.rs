@@ -587,6 +587,8 @@ pub enum Violation {
     Impersonation,
     #[error("another person's comment can only be removed by an editor of the space")]
     OthersComment,
+    #[error("only the space's editors change its pages; readers may comment")]
+    NotEditor,
 }
 
 /// Check a change to a space or page document. `editor`: the sender may edit the space (the
@@ -623,7 +625,7 @@ pub fn validate(change: &ExpandedChange, user: UserId, editor: bool, space_doc: 
         }
         if !editor {
             // Readers write comments and nothing else.
-            return Err(Violation::Root);
+            return Err(Violation::NotEditor);
         }
         if Some(target) == pages.as_ref() && !matches!(op.action, OpType::Make(ObjType::Map)) {
             return Err(Violation::Shape);

@@ -25,14 +25,14 @@ use automerge::sync::{self, SyncDoc};
 use qiao_model::actor;
 use qiao_model::ids::{DocumentId, PeerId, UserId};
 use qiao_model::protocol::Message;
-use qiao_model::schema::{chat, tasks};
+use qiao_model::schema::{chat, kb, tasks};
 use sha2::Digest;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 /// Why `change`, sent by `conn`, may not enter a document of `kind`; `None` when it may.
 /// `owns` says whether the sender owns what the document belongs to (a project's owner moderates
-/// its board's comments).
+/// its board's comments; an editor of a knowledge-base space writes its pages).
 fn check_change(kind: &DocKind, change: &automerge::Change, conn: &ConnCtx, owns: bool) -> Option<String> {
     if !actor::may_author(conn.user, change.actor_id()) {
         return Some(format!("change under actor {} which is not yours", change.actor_id()));
@@ -51,6 +51,8 @@ fn check_change(kind: &DocKind, change: &automerge::Change, conn: &ConnCtx, owns
         // Only its owner opens it (checked by access), under their own actors (checked above).
         DocKind::UserState { .. } => None,
         // Members only (checked by access); the board's own rules say the rest.
+        DocKind::KbSpace { .. } => kb::validate(&change.decode(), conn.user, owns, true).err().map(|v| v.to_string()),
+        DocKind::KbPage { .. } => kb::validate(&change.decode(), conn.user, owns, false).err().map(|v| v.to_string()),
         DocKind::ProjectBoard { .. } => {
             let powers = tasks::Powers { moderate: owns || conn.role != qiao_model::acl::Role::Employee };
             tasks::validate(&change.decode(), conn.user, powers).err().map(|v| v.to_string())
@@ -247,6 +249,9 @@ impl Registry {
                 DocKind::ProjectBoard { project } => {
                     self.store.project_role(project, conn.user).await?.as_deref() == Some("owner")
                 }
+                DocKind::KbSpace { space } | DocKind::KbPage { space } => {
+                    self.store.kb_editor(space, conn.user).await?
+                }
                 _ => false,
             };
             let violation = if access < Access::Write {
@@ -276,6 +281,11 @@ impl Registry {
                 let snapshot = s.doc.as_mut().expect("present").save();
                 self.store.compact(id, &snapshot, last_seq).await?;
                 s.chunks_since_snapshot = 0;
+            }
+            // A page named in a space exists from now on: its document can be served.
+            if let DocKind::KbSpace { space } = &s.kind {
+                let pages = kb::page_ids(s.doc.as_ref().expect("present"));
+                self.store.register_kb_pages(space, &pages).await?;
             }
         }
 

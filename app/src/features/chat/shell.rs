@@ -83,6 +83,7 @@ pub fn Shell() -> impl IntoView {
     let uploads = super::uploads::Uploads::provide(crate::contexts::expect_repo(), channels, me.clone());
     super::presence::Presence::provide(crate::contexts::expect_repo(), channels, me.id);
     let projects = crate::features::tasks::Projects::provide(crate::contexts::expect_repo());
+    crate::features::kb::Kb::provide(crate::contexts::expect_repo());
     // The tab's title counts what is unread, as a mail or chat tab does.
     Effect::new(move |_| {
         let total: usize = channels.list.with(|l| l.iter().map(|c| reads.unread(c)).sum());
@@ -226,6 +227,7 @@ pub fn Shell() -> impl IntoView {
                 {move || match page.get() {
                     Page::Admin => view! { <AdminPage sidebar_open=sidebar_open /> }.into_any(),
                     Page::Tasks => view! { <crate::features::tasks::page::TasksPage sidebar_open=sidebar_open /> }.into_any(),
+                    Page::Kb => view! { <crate::features::kb::page::KbPage sidebar_open=sidebar_open /> }.into_any(),
                     Page::Chat => view! {
                 {move || {
                     let id = current.get();

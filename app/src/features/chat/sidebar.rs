@@ -183,6 +183,18 @@ pub fn Sidebar(
             </button>
             <button
                 class="sidebar-link"
+                class:active=move || nav.page.get() == Page::Kb
+                data-testid="open-kb"
+                on:click=move |_| {
+                    sidebar_open.set(false);
+                    nav.page.set(Page::Kb);
+                }
+            >
+                <span class="sidebar-link-icon" aria-hidden="true">"📚"</span>
+                <span class="channel-name">{move || i18n.t("kb.title")}</span>
+            </button>
+            <button
+                class="sidebar-link"
                 class:active=move || nav.page.get() == Page::Tasks
                 data-testid="open-tasks"
                 on:click=move |_| {
