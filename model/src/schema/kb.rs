@@ -437,6 +437,10 @@ fn markset(r: &Run) -> Option<Arc<MarkSet>> {
 
 /// Make the body equal `blocks`, as one change holding only the difference.
 pub fn write_blocks(doc: &mut AutoCommit, new: &[Block], now_ms: i64) -> Result<(), KbError> {
+    write_blocks_with(doc, new, now_ms, None)
+}
+
+fn write_blocks_with(doc: &mut AutoCommit, new: &[Block], now_ms: i64, message: Option<&str>) -> Result<(), KbError> {
     let body = body(doc).ok_or(KbError::NotKb)?;
     let chars: usize = new.iter().map(|b| b.runs.iter().map(|r| r.text.chars().count()).sum::<usize>() + 1).sum();
     if chars > MAX_BODY_CHARS {
@@ -456,7 +460,11 @@ pub fn write_blocks(doc: &mut AutoCommit, new: &[Block], now_ms: i64) -> Result<
         UpdateSpansConfig::default().with_default_expand(ExpandMark::After).with_mark_expand("link", ExpandMark::None);
     doc.update_diff_cursor();
     doc.update_spans(&body, config, spans).map_err(|_| KbError::NotKb)?;
-    commit(doc, now_ms);
+    let mut opts = CommitOptions::default().with_time(now_ms / 1000);
+    if let Some(m) = message {
+        opts = opts.with_message(m.to_string());
+    }
+    doc.commit_with(opts);
     Ok(())
 }
 
@@ -472,7 +480,12 @@ pub struct Version {
     /// Characters inserted and deleted in the body by this change.
     pub inserted: usize,
     pub deleted: usize,
+    /// This version restored an earlier one ([`restore`]); never folded with its neighbours.
+    pub restore: bool,
 }
+
+/// The commit message that marks a restore.
+const RESTORE_MESSAGE: &str = "restore";
 
 /// The page's versions, oldest first: one per change, consecutive changes by one person within
 /// `group_secs` folded into one (typing makes many small changes).
@@ -498,14 +511,15 @@ pub fn versions(doc: &mut AutoCommit, group_secs: i64) -> Vec<Version> {
             }
         }
         let heads = vec![*applied.last().expect("pushed")];
+        let restore = c.message.as_deref() == Some(RESTORE_MESSAGE);
         match out.last_mut() {
-            Some(v) if v.user == user && c.time - v.ts <= group_secs => {
+            Some(v) if !restore && !v.restore && v.user == user && c.time - v.ts <= group_secs => {
                 v.ts = c.time;
                 v.heads = heads;
                 v.inserted += ins;
                 v.deleted += del;
             }
-            _ => out.push(Version { user, ts: c.time, heads, inserted: ins, deleted: del }),
+            _ => out.push(Version { user, ts: c.time, heads, inserted: ins, deleted: del, restore }),
         }
     }
     out
@@ -520,7 +534,7 @@ pub fn blocks_at(doc: &mut AutoCommit, heads: &[ChangeHash]) -> Vec<Block> {
 /// Restore the body to what it was at `heads`, as a new change (history keeps everything).
 pub fn restore(doc: &mut AutoCommit, heads: &[ChangeHash], now_ms: i64) -> Result<(), KbError> {
     let old = blocks_at(doc, heads);
-    write_blocks(doc, &old, now_ms)
+    write_blocks_with(doc, &old, now_ms, Some(RESTORE_MESSAGE))
 }
 
 // --- comments ---------------------------------------------------------------------------------
@@ -733,6 +747,11 @@ mod tests {
         let after = versions(&mut d, 0);
         assert_eq!(after.len(), 3, "the restore is itself a version");
         assert_eq!(after[2].user, Some(UserId(1)));
+        assert!(after[2].restore);
+        // Even right after an edit by the same person, a restore stands on its own.
+        write_blocks(&mut d, &[Block::plain(BlockKind::Paragraph, "v3")], 3_001_000).unwrap();
+        restore(&mut d, &old, 3_002_000).unwrap();
+        assert_eq!(versions(&mut d, 3600).iter().filter(|v| v.restore).count(), 2);
     }
 
     #[test]
@@ -770,7 +789,7 @@ mod tests {
         write_blocks(&mut d, &[Block::plain(BlockKind::Paragraph, "改写")], 3_000).unwrap();
         assert_eq!(
             validate(&d.get_last_local_change().unwrap().decode(), UserId(3), false, false),
-            Err(Violation::Root)
+            Err(Violation::NotEditor)
         );
         assert!(validate(&d.get_last_local_change().unwrap().decode(), UserId(3), true, false).is_ok());
     }

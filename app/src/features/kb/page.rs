@@ -143,7 +143,7 @@ fn NewPageDialog(open: RwSignal<bool>, kb: Kb) -> impl IntoView {
             created_at: now_ms(),
             deleted: false,
         };
-        let blocks = templates::blocks(i18n, &template.get_untracked(), meta.title.trim());
+        let blocks = templates::blocks(i18n, &template.get_untracked());
         let id = meta.id.clone();
         match kb.change_tree(&space, move |d| kb::create_page(d, &meta, now_ms())) {
             Some(Ok(())) => {}

@@ -123,6 +123,7 @@ pub fn SidePanel(space: String, page: String, editable: bool, which: Side, close
                                             {(v.inserted > 0).then(|| view! { <span class="delta-add">{format!("+{}", v.inserted)}</span> })}
                                             {(v.deleted > 0).then(|| view! { <span class="delta-del">{format!("−{}", v.deleted)}</span> })}
                                         </span>
+                                        {v.restore.then(|| view! { <span class="chip chip-label">{i18n.t("kb.restored")}</span> })}
                                         {latest.then(|| view! { <span class="chip">{i18n.t("kb.current")}</span> })}
                                     </button>
                                 </li>

@@ -6,14 +6,15 @@ use qiao_model::schema::kb::{Block, BlockKind};
 
 pub const TEMPLATES: [&str; 4] = ["blank", "policy", "meeting", "howto"];
 
-/// The blocks a new page of template `key` starts with, in the reader's language.
-pub fn blocks(i18n: I18n, key: &str, title: &str) -> Vec<Block> {
+/// The blocks a new page of template `key` starts with, in the reader's language (the title is
+/// the page's own, above the text).
+pub fn blocks(i18n: I18n, key: &str) -> Vec<Block> {
     let t = |k: &str| i18n.t(&format!("kb.tpl.{key}.{k}"));
     let h = |k: &str| Block::plain(BlockKind::Heading(2), &t(k));
     let p = |k: &str| Block::plain(BlockKind::Paragraph, &t(k));
     let li = |k: &str| Block::plain(BlockKind::Bullet, &t(k));
     let ol = |k: &str| Block::plain(BlockKind::Numbered, &t(k));
-    let mut out = vec![Block::plain(BlockKind::Heading(1), title)];
+    let mut out = Vec::new();
     match key {
         "policy" => out.extend([
             h("scope"),

@@ -1,0 +1,191 @@
+// Knowledge base (issue 5) in the browser: two editors write one page at the same time, one of
+// them offline, with formatting; after the network returns both see the same page and every
+// word either typed. Versions: an old version is restored, the restore is itself a version,
+// and the page equals the old version. A reader (employee) cannot edit but can comment.
+
+import assert from "node:assert/strict";
+
+const connState = (page, state) => page.waitForSelector(`[data-testid="conn-status"][data-state="${state}"]`, { state: "attached", timeout: 20_000 });
+
+// The page as data: one entry per block, [tag, text, bold texts].
+const pageOf = page =>
+  page.$eval('[data-testid="kb-editor"]', ed =>
+    [...ed.children].map(b => [
+      b.dataset.kind || b.tagName.toLowerCase(),
+      b.textContent,
+      [...b.querySelectorAll("b, strong")].map(x => x.textContent),
+    ]));
+
+async function waitFor(fn, what, timeout = 20_000) {
+  const deadline = Date.now() + timeout;
+  let last;
+  while (Date.now() < deadline) {
+    last = await fn();
+    if (last.ok) return last.value;
+    await new Promise(r => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last?.value)}`);
+}
+
+async function openPage(page, title) {
+  await page.getByTestId("open-kb").click();
+  const item = page.locator('[data-testid="kb-page-item"]', { hasText: title });
+  await item.waitFor({ timeout: 20_000 });
+  await item.click();
+  await page.getByTestId("kb-editor").waitFor();
+  await page.waitForFunction(() => document.querySelector('[data-testid="kb-editor"]')?.children.length > 0, null, { polling: 100 });
+}
+
+/** Put the caret at the end of block `i` of the editor. */
+async function caretAtEndOf(page, i) {
+  await page.getByTestId("kb-editor").focus();
+  await page.evaluate(i => {
+    const ed = document.querySelector('[data-testid="kb-editor"]');
+    const b = ed.children[i];
+    const r = document.createRange();
+    r.selectNodeContents(b);
+    r.collapse(false);
+    const s = getSelection();
+    s.removeAllRanges();
+    s.addRange(r);
+  }, i);
+}
+
+/** Select the last `n` characters before the caret. */
+async function selectBack(page, n) {
+  await page.keyboard.down("Shift");
+  for (let i = 0; i < n; i++) await page.keyboard.press("ArrowLeft");
+  await page.keyboard.up("Shift");
+}
+
+const saved = page =>
+  page.waitForFunction(() => document.querySelector(".app-shell")?.dataset.saving === "false", null, { polling: 100, timeout: 20_000 });
+
+export default [
+  {
+    name: "two editors write one page at once, one offline, with formatting; both end with every word",
+    timeout: 180_000,
+    fn: async t => {
+      const server = await t.startServer();
+      await server.addUser("alice", "alice-password", "Alice 王", "super_admin");
+      await server.addUser("bob", "bob-password-1", "Bob 李", "super_admin");
+      const ctxA = await t.newContext();
+      const ctxB = await t.newContext();
+      const a = await ctxA.newPage();
+      const b = await ctxB.newPage();
+      await t.login(a, "alice", "alice-password");
+      await t.login(b, "bob", "bob-password-1");
+      await connState(a, "online");
+      await connState(b, "online");
+
+      // Alice starts a page from the meeting-notes template.
+      await a.getByTestId("open-kb").click();
+      await a.getByTestId("kb-new-page").click();
+      await a.getByTestId("kb-new-title").fill("周会纪要");
+      await a.getByTestId("kb-template-blank").check();
+      await a.getByTestId("kb-create").click();
+      await a.getByTestId("kb-editor").waitFor();
+      await caretAtEndOf(a, 0);
+      await a.keyboard.type("本周议题：发布计划");
+      await waitFor(async () => ({ ok: (await pageOf(a))[0][1] === "本周议题：发布计划", value: await pageOf(a) }), "alice's first line");
+
+      // Bob opens it and sees the same; then goes offline.
+      await openPage(b, "周会纪要");
+      await waitFor(async () => ({ ok: (await pageOf(b))[0]?.[1] === "本周议题：发布计划", value: await pageOf(b) }), "bob to see the page");
+      await ctxB.setOffline(true);
+      await connState(b, "offline");
+
+      // Alice (online): appends to the first line, adds a bold paragraph.
+      await caretAtEndOf(a, 0);
+      await a.keyboard.type("（A补充）");
+      await a.keyboard.press("Enter");
+      await a.keyboard.type("结论：下周二发布");
+      await selectBack(a, 4);
+      await a.getByTestId("kb-bold").click();
+      // Bob (offline): appends to the same first line, adds a heading and a list item.
+      await caretAtEndOf(b, 0);
+      await b.keyboard.type("（B补充）");
+      await b.keyboard.press("Enter");
+      await b.keyboard.type("待办");
+      await b.getByTestId("kb-block-kind").selectOption("h2");
+      await b.keyboard.press("End");
+      await b.keyboard.press("Enter");
+      await b.getByTestId("kb-block-kind").selectOption("bullet");
+      await b.keyboard.type("Bob 写测试用例");
+      await saved(a);
+      await saved(b);
+
+      await ctxB.setOffline(false);
+      await connState(b, "online");
+      const words = ["本周议题：发布计划", "（A补充）", "（B补充）", "结论：下周二发布", "待办", "Bob 写测试用例"];
+      const both = await waitFor(async () => {
+        const pa = await pageOf(a);
+        const pb = await pageOf(b);
+        const text = pa.map(x => x[1]).join("\n");
+        return { ok: JSON.stringify(pa) === JSON.stringify(pb) && words.every(w => text.includes(w)), value: { pa, pb } };
+      }, "both pages to be equal and hold every word", 30_000);
+      const blocks = both.pa;
+      assert.ok(blocks.some(([, , bold]) => bold.join("") === "周二发布"), `bold survives: ${JSON.stringify(blocks)}`);
+      assert.ok(blocks.some(([kind, text]) => kind === "h2" && text === "待办"), `the heading survives: ${JSON.stringify(blocks)}`);
+      // Both appended at the same point (the end of the first line): the CRDT keeps each
+      // person's run of text whole, so Alice's words may follow Bob's new blocks. Nothing is lost.
+      assert.ok(blocks.some(([kind, text]) => kind === "bullet" && text.startsWith("Bob 写测试用例")), `the list item survives: ${JSON.stringify(blocks)}`);
+    },
+  },
+  {
+    name: "restore an old version: the restore is a version too and the page equals the old one; readers only comment",
+    timeout: 120_000,
+    fn: async t => {
+      const server = await t.startServer();
+      await server.addUser("alice", "alice-password", "Alice 王", "super_admin");
+      await server.addUser("erin", "erin-password-1", "Erin 赵", "employee");
+      const a = await t.newPage();
+      await t.login(a, "alice", "alice-password");
+      await connState(a, "online");
+      await a.getByTestId("open-kb").click();
+      await a.getByTestId("kb-new-page").click();
+      await a.getByTestId("kb-new-title").fill("请假流程");
+      await a.getByTestId("kb-template-howto").check();
+      await a.getByTestId("kb-create").click();
+      await a.getByTestId("kb-editor").waitFor();
+      await waitFor(async () => ({ ok: (await pageOf(a)).length > 3, value: await pageOf(a) }), "the template");
+      const v1 = await pageOf(a);
+
+      // Versions are grouped by person within two minutes: move the clock on for the next one.
+      await a.evaluate(() => {
+        const real = Date.now;
+        const skew = 10 * 60_000;
+        Date.now = () => real() + skew;
+      });
+      await caretAtEndOf(a, 1);
+      await a.keyboard.press("Enter");
+      await a.keyboard.type("第二版新增的一段");
+      await waitFor(async () => ({ ok: (await pageOf(a)).some(x => x[1] === "第二版新增的一段"), value: await pageOf(a) }), "v2");
+      await saved(a);
+
+      await a.getByTestId("kb-open-versions").click();
+      const versions = a.getByTestId("kb-version");
+      await waitFor(async () => ({ ok: (await versions.count()) === 2, value: await versions.count() }), "two versions");
+      await a.locator('[data-testid="kb-version"][data-index="0"]').click();
+      // The difference from the page now: the paragraph added since.
+      await a.getByTestId("kb-diff").locator(".diff-add", { hasText: "第二版新增的一段" }).waitFor();
+      await a.getByTestId("kb-restore").click();
+      await waitFor(async () => ({ ok: JSON.stringify(await pageOf(a)) === JSON.stringify(v1), value: await pageOf(a) }), "the page to equal v1");
+      await waitFor(async () => ({ ok: (await versions.count()) === 3, value: await versions.count() }), "the restore as a third version");
+
+      // Erin (employee) reads it, cannot edit, and comments.
+      const e = await t.newPage();
+      await t.login(e, "erin", "erin-password-1");
+      await connState(e, "online");
+      await openPage(e, "请假流程");
+      await waitFor(async () => ({ ok: JSON.stringify(await pageOf(e)) === JSON.stringify(v1), value: await pageOf(e) }), "erin sees the page");
+      assert.equal(await e.getByTestId("kb-editor").getAttribute("contenteditable"), "false");
+      assert.equal(await e.getByTestId("kb-toolbar").count(), 0);
+      await e.getByTestId("kb-open-comments").click();
+      await e.getByTestId("kb-comment-input").fill("病假需要附证明吗？");
+      await e.getByTestId("kb-comment-input").press("Enter");
+      await a.getByTestId("kb-open-comments").click();
+      await a.locator('[data-testid="kb-comment"]', { hasText: "病假需要附证明吗？" }).waitFor({ timeout: 20_000 });
+    },
+  },
+];
