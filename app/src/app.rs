@@ -32,8 +32,10 @@ pub fn App() -> impl IntoView {
     leptos::task::spawn_local(async move {
         match api::get::<Me>("/api/me").await {
             Ok(me) => {
+                // After single sign-on this is the first the app hears of who logged in: another
+                // person's local copies go first, as after a password login.
+                crate::features::auth::login_page::adopt_login(&me, false).await;
                 crate::cache_expiry::refresh_policy().await;
-                storage::set_json("qiao.me", &me);
                 if session.me.get_untracked().as_ref() != Some(&me) {
                     session.me.set(Some(me));
                 }

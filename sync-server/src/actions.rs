@@ -5,6 +5,7 @@ pub mod directory;
 pub mod files;
 pub mod import;
 pub mod modules;
+pub mod oidc;
 pub mod projects;
 pub mod sessions;
 pub mod settings;

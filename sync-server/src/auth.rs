@@ -56,6 +56,47 @@ pub fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
+/// A new session for `user`, as every way of logging in opens one (password, single sign-on):
+/// the person's own state document exists, the directory catches up in the background, and
+/// the session row is stored. Returns the token (given to the client once) and its expiry.
+pub async fn open_session(
+    state: &AppState,
+    user: &UserRow,
+    user_agent: Option<&str>,
+    ip: &str,
+) -> Result<(String, i64), AppError> {
+    state.store.ensure_user_state(user.me.id).await?;
+    // Accounts made from the command line (`qiao-server user add`, run beside a live relay)
+    // reach the directory document here at the latest; a publish that changes nothing writes
+    // nothing. In the background: the login does not wait for it.
+    {
+        let state = state.clone();
+        tokio::spawn(async move { crate::actions::directory::publish_after_commit(&state).await });
+    }
+    let (token, hash) = new_token();
+    let expires_at = crate::store::now_ms() + SESSION_TTL_MS;
+    state.store.create_session(user.me.id, &hash, expires_at, user_agent, Some(ip)).await?;
+    Ok((token, expires_at))
+}
+
+/// The `Set-Cookie` value that hands the browser its session (HttpOnly, `SameSite=Strict`).
+pub fn session_cookie(state: &AppState, token: &str) -> String {
+    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
+    format!("{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}", SESSION_TTL_MS / 1000)
+}
+
+/// The value of cookie `name` in a request, if any.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
 /// The token a request carries, from the `Authorization` header or the session cookie.
 pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
     if let Some(v) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())
@@ -63,14 +104,7 @@ pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
     {
         return Some(t.trim().to_string());
     }
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == SESSION_COOKIE)
-        .map(|(_, v)| v.to_string())
+    cookie(headers, SESSION_COOKIE)
 }
 
 /// A logged-in, active user. Extracting it fails with 401 for anyone else.

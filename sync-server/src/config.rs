@@ -28,6 +28,11 @@ pub struct Config {
     /// Mark the session cookie `Secure` (set when served over HTTPS).
     #[arg(long, env = "QIAO_SECURE_COOKIES", default_value_t = false)]
     pub secure_cookies: bool,
+    /// The URL people open Qiao at (`https://qiao.example.com`), from which single sign-on
+    /// builds its redirect URI. Unset: the first of `--allowed-origins`; neither: single
+    /// sign-on cannot be turned on.
+    #[arg(long, env = "QIAO_PUBLIC_URL")]
+    pub public_url: Option<String>,
 }
 
 impl Config {
@@ -41,6 +46,17 @@ impl Config {
             sync_frame_burst: 1_000,
             sync_frames_per_sec: 200,
             secure_cookies: false,
+            public_url: None,
         }
+    }
+
+    /// The relay's own origin as people reach it, without a trailing slash: `--public-url`, else
+    /// the first allowed origin. Never taken from a request's `Host`, which the client chooses.
+    pub fn public_origin(&self) -> Option<String> {
+        self.public_url
+            .as_deref()
+            .or(self.allowed_origins.first().map(String::as_str))
+            .map(|u| u.trim().trim_end_matches('/').to_string())
+            .filter(|u| !u.is_empty())
     }
 }

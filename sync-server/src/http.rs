@@ -9,6 +9,7 @@ pub mod files;
 pub mod import;
 pub mod kb;
 pub mod modules;
+pub mod oidc;
 pub mod projects;
 pub mod sessions;
 pub mod settings;
@@ -32,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .merge(sessions::router())
         .merge(modules::router())
         .merge(settings::router())
+        .merge(oidc::router())
         .merge(admin_users::router())
         .merge(import::router())
         .merge(audit::router())

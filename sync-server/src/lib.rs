@@ -12,6 +12,7 @@ pub mod bootstrap;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod oidc;
 pub mod store;
 pub mod sync;
 
@@ -31,6 +32,8 @@ pub struct AppState {
     pub registry: Arc<sync::registry::Registry>,
     pub connections: Arc<sync::connections::Connections>,
     pub login_throttle: Arc<auth::LoginThrottle>,
+    /// Single sign-on: logins in flight and the provider client ([`oidc`]).
+    pub oidc: Arc<oidc::Oidc>,
     /// A real argon2 hash checked for unknown usernames, so timing does not reveal which exist.
     pub dummy_hash: String,
     /// HR imports being applied, by preview token: how far each has got (for the progress bar).
@@ -51,6 +54,7 @@ impl AppState {
             config: Arc::new(config),
             connections: Arc::default(),
             login_throttle: Arc::default(),
+            oidc: Arc::default(),
             dummy_hash: auth::hash_password("qiao-dummy-password")?,
             import_progress: Arc::default(),
         };

@@ -16,6 +16,7 @@ pub mod import_tab;
 pub mod modules_tab;
 pub mod sessions_tab;
 pub mod settings_tab;
+pub mod sso_settings;
 
 use crate::api::ApiFailure;
 use crate::contexts::expect_session;

@@ -1,9 +1,8 @@
 //! `POST /api/auth/login`, `POST /api/auth/logout`, `GET /api/me`.
 
 use crate::AppState;
-use crate::auth::{self, AuthUser, SESSION_COOKIE, SESSION_TTL_MS};
+use crate::auth::{self, AuthUser, SESSION_COOKIE};
 use crate::error::AppError;
-use crate::store::now_ms;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -53,25 +52,10 @@ async fn login(
     };
     state.login_throttle.succeeded(&keys);
 
-    state.store.ensure_user_state(user.me.id).await?;
-    // Accounts made from the command line (`qiao-server user add`, run beside a live relay)
-    // reach the directory document here at the latest; a publish that changes nothing writes
-    // nothing. In the background: the login does not wait for it.
-    {
-        let state = state.clone();
-        tokio::spawn(async move { crate::actions::directory::publish_after_commit(&state).await });
-    }
-    let (token, hash) = auth::new_token();
-    let expires_at = now_ms() + SESSION_TTL_MS;
     let ua = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok());
-    state.store.create_session(user.me.id, &hash, expires_at, ua, Some(&ip)).await?;
+    let (token, expires_at) = auth::open_session(&state, &user, ua, &ip).await?;
     state.store.audit(Some(user.me.id), Some(&ip), "auth.login", false, "").await?;
-
-    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
-    let cookie = format!(
-        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
-        SESSION_TTL_MS / 1000
-    );
+    let cookie = auth::session_cookie(&state, &token);
     let body = LoginResponse { token, expires_at, user: user.me };
     Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
 }

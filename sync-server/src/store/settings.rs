@@ -11,6 +11,10 @@ use sqlx::Row;
 /// The setting holding [`qiao_model::api::ClientSettings::offline_cache_expiry_days`].
 pub const OFFLINE_CACHE_EXPIRY_DAYS: &str = "client.offline_cache_expiry_days";
 
+/// The setting holding the single sign-on configuration ([`crate::oidc::OidcConfig`], the
+/// client secret included: keep the database as private as the provider's own secrets).
+pub const OIDC: &str = "auth.oidc";
+
 async fn read_modules<'e>(exec: impl sqlx::SqliteExecutor<'e>) -> Result<ModuleStates, AppError> {
     let rows = sqlx::query("SELECT name, enabled FROM modules").fetch_all(exec).await?;
     // A module missing from the table (added to the code later) is on.

@@ -1,5 +1,6 @@
 //! 设置 Settings (super admins only): the offline-cache expiry, the number of days a device may
-//! go without reaching the relay before the app wipes what it holds locally.
+//! go without reaching the relay before the app wipes what it holds locally; and single sign-on
+//! ([`super::sso_settings`]).
 
 use super::{LoadError, Loading, failure_text};
 use crate::api;
@@ -23,6 +24,7 @@ pub fn SettingsTab() -> impl IntoView {
                 Some(Ok(s)) => view! { <SettingsForm settings=s /> }.into_any(),
             }}
         </section>
+        <super::sso_settings::SsoSettings />
     }
 }
 
