@@ -12,6 +12,7 @@
 
 pub mod editor;
 pub mod page;
+pub mod search;
 pub mod side;
 pub mod templates;
 
@@ -55,6 +56,23 @@ impl Kb {
                 for id in ids {
                     let g = id.clone();
                     r.open(kb::space_doc_id(&id), move || kb::space_genesis(&g)).await;
+                }
+            });
+        });
+        // Every page of every space is kept locally: pages read offline, and search covers them.
+        Effect::new(move |_| {
+            let mut wanted = Vec::new();
+            for sp in kb.spaces.get() {
+                let ids = kb.tree(&sp.id, kb::page_ids).unwrap_or_default();
+                wanted.extend(ids.into_iter().map(|p| (sp.id.clone(), p)));
+            }
+            let r = repo.get_value();
+            leptos::task::spawn_local(async move {
+                for (space, page) in wanted {
+                    let id = kb::page_doc_id(&space, &page);
+                    if r.read_untracked(id, |_| ()).is_none() {
+                        r.open(id, move || kb::page_genesis(&space, &page)).await;
+                    }
                 }
             });
         });

@@ -186,6 +186,14 @@ export default [
       await e.getByTestId("kb-comment-input").press("Enter");
       await a.getByTestId("kb-open-comments").click();
       await a.locator('[data-testid="kb-comment"]', { hasText: "病假需要附证明吗？" }).waitFor({ timeout: 20_000 });
+
+      // Search finds the page by a word of its text, in Chinese, offline.
+      await e.context().setOffline(true);
+      await connState(e, "offline");
+      await e.getByTestId("kb-search").fill("常见问题");
+      await e.locator('[data-testid="kb-result"][data-title="请假流程"]').click();
+      await e.getByTestId("kb-editor").waitFor();
+      assert.equal(await e.getByTestId("kb-page-title").inputValue(), "请假流程");
     },
   },
 ];

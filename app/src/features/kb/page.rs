@@ -26,6 +26,7 @@ pub fn KbPage(sidebar_open: RwSignal<bool>) -> impl IntoView {
     let space = Memo::new(move |_| kb.current_space());
     let side = RwSignal::new(Side::None);
     let new_open = RwSignal::new(false);
+    let query = RwSignal::new(String::new());
     let tree =
         Memo::new(move |_| space.get().and_then(|s| kb.tree(&s.id, |d| kb::tree(&kb::pages(d)))).unwrap_or_default());
     let page_meta = Memo::new(move |_| {
@@ -64,12 +65,13 @@ pub fn KbPage(sidebar_open: RwSignal<bool>) -> impl IntoView {
                         view! { <option value=s.id.clone() selected=sel>{s.name.clone()}</option> }
                     }).collect_view()}
                 </select>
+                <super::search::KbSearch query=query />
                 <Show when=move || space.with(|s| s.as_ref().is_some_and(|s| s.editable))>
                     <button class="btn btn-ghost btn-sm kb-new" data-testid="kb-new-page" on:click=move |_| new_open.set(true)>
                         "+ " {move || i18n.t("kb.new_page")}
                     </button>
                 </Show>
-                <ul class="kb-tree">
+                <ul class="kb-tree" style:display=move || if query.with(|q| q.trim().is_empty()) { "" } else { "none" }>
                     <For each=move || tree.get() key=|(d, p)| (*d, p.id.clone(), p.title.clone()) children=move |(depth, p)| {
                         let id = p.id.clone();
                         let id2 = p.id.clone();
