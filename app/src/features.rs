@@ -1,6 +1,7 @@
 //! One folder per product module.
 
 pub mod admin;
+pub mod announcements;
 pub mod auth;
 pub mod chat;
 pub mod kb;

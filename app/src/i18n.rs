@@ -44,6 +44,7 @@ fn dict(locale: Locale) -> &'static HashMap<String, String> {
                 include_str!("../locales/admin.zh-CN.json"),
                 include_str!("../locales/tasks.zh-CN.json"),
                 include_str!("../locales/kb.zh-CN.json"),
+                include_str!("../locales/announcements.zh-CN.json"),
             ])
         }),
         Locale::En => EN.get_or_init(|| {
@@ -52,6 +53,7 @@ fn dict(locale: Locale) -> &'static HashMap<String, String> {
                 include_str!("../locales/admin.en.json"),
                 include_str!("../locales/tasks.en.json"),
                 include_str!("../locales/kb.en.json"),
+                include_str!("../locales/announcements.en.json"),
             ])
         }),
     }

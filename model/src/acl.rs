@@ -137,6 +137,17 @@ pub fn mention_all(actor: &Actor) -> Result<(), Denied> {
     }
 }
 
+/// Publish an announcement to `dept` (`None`: the whole company): super admins to anyone,
+/// department admins to their own department.
+pub fn publish_announcement(actor: &Actor, dept: Option<&DeptId>) -> Result<(), Denied> {
+    match actor.role {
+        Role::SuperAdmin => Ok(()),
+        Role::DeptAdmin if same_dept(actor, dept) => Ok(()),
+        Role::DeptAdmin => Err(Denied::OtherDepartment),
+        Role::Employee => Err(Denied::Role),
+    }
+}
+
 /// Read the audit log, export it, import the org chart: the super admin's, like system settings.
 pub fn administer(actor: &Actor) -> Result<(), Denied> {
     system_settings(actor)

@@ -4,6 +4,7 @@
 //! change made under the all-zero actor with time 0: every replica produces the byte-identical
 //! change, so their root objects are one and the same and nothing written to them is lost.
 
+pub mod announcements;
 pub mod chat;
 pub mod directory;
 pub mod kb;

@@ -88,6 +88,9 @@ pub enum DocKind {
     KbPage {
         space: String,
     },
+    /// The company's announcements ([`qiao_model::schema::announcements`]): everyone reads and
+    /// acknowledges; publishers publish (checked per operation).
+    Announcements,
 }
 
 /// What a user may do with a document.
@@ -134,6 +137,7 @@ impl Store {
         sqlx::migrate!("./migrations").run(&pool).await.map_err(|e| AppError::Internal(e.to_string()))?;
         let store = Self { pool };
         store.register_directory_document().await?;
+        store.register_announcements_document().await?;
         store.seal_audit_chain().await?;
         Ok(store)
     }
@@ -339,6 +343,7 @@ impl Store {
             }),
             "directory" => Some(DocKind::Directory),
             "user-state" => r.get::<Option<i64>, _>("owner").map(|o| DocKind::UserState { owner: UserId(o) }),
+            "announcements" => Some(DocKind::Announcements),
             "kb-space" => r.get::<Option<String>, _>("space_id").map(|space| DocKind::KbSpace { space }),
             "kb-page" => r.get::<Option<String>, _>("space_id").map(|space| DocKind::KbPage { space }),
             "project-board" => {
@@ -415,6 +420,14 @@ impl Store {
                 } else {
                     Access::None
                 }
+            }
+            DocKind::Announcements => {
+                let on: bool = sqlx::query_scalar(
+                    "SELECT COALESCE((SELECT enabled FROM modules WHERE name = 'announcements'), 1)",
+                )
+                .fetch_one(&self.pool)
+                .await?;
+                if on && self.actor_of(user).await?.is_some() { Access::Write } else { Access::None }
             }
             DocKind::KbSpace { space } | DocKind::KbPage { space } => {
                 let on: bool =
@@ -504,7 +517,8 @@ impl Store {
             | DocKind::UserState { .. }
             | DocKind::ProjectBoard { .. }
             | DocKind::KbSpace { .. }
-            | DocKind::KbPage { .. } => {}
+            | DocKind::KbPage { .. }
+            | DocKind::Announcements => {}
         }
         tx.commit().await?;
         Ok(seq)

@@ -32,6 +32,7 @@ pub enum Page {
     Admin,
     Tasks,
     Kb,
+    Announcements,
 }
 
 /// The console's tabs, in the order they are shown.

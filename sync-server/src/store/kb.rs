@@ -29,6 +29,15 @@ impl Store {
         Ok(())
     }
 
+    /// Register the company's announcements document (at start, like the directory's).
+    pub async fn register_announcements_document(&self) -> Result<(), AppError> {
+        sqlx::query("INSERT OR IGNORE INTO documents (id, kind) VALUES (?, 'announcements')")
+            .bind(qiao_model::schema::announcements::document_id().to_string())
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
     /// The actor (role and department) of an active user; `None` for unknown or deactivated.
     pub async fn actor_of(&self, user: UserId) -> Result<Option<Actor>, AppError> {
         let row = sqlx::query("SELECT role, dept_id, status FROM users WHERE id = ?")

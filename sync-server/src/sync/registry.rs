@@ -25,7 +25,7 @@ use automerge::sync::{self, SyncDoc};
 use qiao_model::actor;
 use qiao_model::ids::{DocumentId, PeerId, UserId};
 use qiao_model::protocol::Message;
-use qiao_model::schema::{chat, kb, tasks};
+use qiao_model::schema::{announcements, chat, kb, tasks};
 use sha2::Digest;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -33,7 +33,13 @@ use std::sync::{Arc, Mutex};
 /// Why `change`, sent by `conn`, may not enter a document of `kind`; `None` when it may.
 /// `owns` says whether the sender owns what the document belongs to (a project's owner moderates
 /// its board's comments; an editor of a knowledge-base space writes its pages).
-fn check_change(kind: &DocKind, change: &automerge::Change, conn: &ConnCtx, owns: bool) -> Option<String> {
+fn check_change(
+    kind: &DocKind,
+    change: &automerge::Change,
+    conn: &ConnCtx,
+    owns: bool,
+    actor: Option<&qiao_model::acl::Actor>,
+) -> Option<String> {
     if !actor::may_author(conn.user, change.actor_id()) {
         return Some(format!("change under actor {} which is not yours", change.actor_id()));
     }
@@ -51,6 +57,18 @@ fn check_change(kind: &DocKind, change: &automerge::Change, conn: &ConnCtx, owns
         // Only its owner opens it (checked by access), under their own actors (checked above).
         DocKind::UserState { .. } => None,
         // Members only (checked by access); the board's own rules say the rest.
+        DocKind::Announcements => {
+            let Some(actor) = actor else { return Some("your account is not active".into()) };
+            let powers = announcements::Powers {
+                publish: qiao_model::acl::publish_announcement(actor, actor.dept.as_ref()).is_ok(),
+                moderate: actor.role == qiao_model::acl::Role::SuperAdmin,
+                only_dept: match actor.role {
+                    qiao_model::acl::Role::SuperAdmin => None,
+                    _ => Some(actor.dept.as_ref().map(|d| d.0.clone()).unwrap_or_default()),
+                },
+            };
+            announcements::validate(&change.decode(), conn.user, &powers).err().map(|v| v.to_string())
+        }
         DocKind::KbSpace { .. } => kb::validate(&change.decode(), conn.user, owns, true).err().map(|v| v.to_string()),
         DocKind::KbPage { .. } => kb::validate(&change.decode(), conn.user, owns, false).err().map(|v| v.to_string()),
         DocKind::ProjectBoard { .. } => {
@@ -254,10 +272,14 @@ impl Registry {
                 }
                 _ => false,
             };
+            let actor = match &s.kind {
+                DocKind::Announcements => self.store.actor_of(conn.user).await?,
+                _ => None,
+            };
             let violation = if access < Access::Write {
                 Some("this document is read-only for you".to_string())
             } else {
-                new.iter().find_map(|c| check_change(&s.kind, c, conn, owns))
+                new.iter().find_map(|c| check_change(&s.kind, c, conn, owns, actor.as_ref()))
             };
             if let Some(why) = violation {
                 self.store.audit(Some(conn.user), Some(&conn.ip), "sync.write", true, &format!("{id}: {why}")).await?;

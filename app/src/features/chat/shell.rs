@@ -84,6 +84,7 @@ pub fn Shell() -> impl IntoView {
     super::presence::Presence::provide(crate::contexts::expect_repo(), channels, me.id);
     let projects = crate::features::tasks::Projects::provide(crate::contexts::expect_repo());
     crate::features::kb::Kb::provide(crate::contexts::expect_repo());
+    crate::features::announcements::provide(crate::contexts::expect_repo());
     // The tab's title counts what is unread, as a mail or chat tab does.
     Effect::new(move |_| {
         let total: usize = channels.list.with(|l| l.iter().map(|c| reads.unread(c)).sum());
@@ -228,6 +229,7 @@ pub fn Shell() -> impl IntoView {
                     Page::Admin => view! { <AdminPage sidebar_open=sidebar_open /> }.into_any(),
                     Page::Tasks => view! { <crate::features::tasks::page::TasksPage sidebar_open=sidebar_open /> }.into_any(),
                     Page::Kb => view! { <crate::features::kb::page::KbPage sidebar_open=sidebar_open /> }.into_any(),
+                    Page::Announcements => view! { <crate::features::announcements::AnnouncementsPage sidebar_open=sidebar_open /> }.into_any(),
                     Page::Chat => view! {
                 {move || {
                     let id = current.get();

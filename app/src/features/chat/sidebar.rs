@@ -38,6 +38,10 @@ pub fn Sidebar(
     let projects = crate::features::tasks::expect_projects();
     let me_id = me.id;
     let overdue_tasks = Memo::new(move |_| crate::features::tasks::my_tasks::overdue_count(projects, me_id));
+    let must_read = Memo::new(move |_| {
+        let dept = crate::features::announcements::my_dept(me_id);
+        crate::features::announcements::pending_count(repo, me_id, dept)
+    });
     let initials: String = me.display_name.chars().next().map(|c| c.to_uppercase().collect()).unwrap_or_default();
 
     let logout = {
@@ -179,6 +183,21 @@ pub fn Sidebar(
                 <span class="channel-name">{move || i18n.t("mentions.title")}</span>
                 <Show when=move || { unread_mentions.get() > 0 }>
                     <span class="badge badge-mention" data-testid="mentions-count">{move || unread_mentions.get()}</span>
+                </Show>
+            </button>
+            <button
+                class="sidebar-link"
+                class:active=move || nav.page.get() == Page::Announcements
+                data-testid="open-announcements"
+                on:click=move |_| {
+                    sidebar_open.set(false);
+                    nav.page.set(Page::Announcements);
+                }
+            >
+                <span class="sidebar-link-icon" aria-hidden="true">"📢"</span>
+                <span class="channel-name">{move || i18n.t("ann.title")}</span>
+                <Show when=move || { must_read.get() > 0 }>
+                    <span class="badge badge-mention" data-testid="ann-pending" title=move || i18n.t("ann.pending")>{move || must_read.get()}</span>
                 </Show>
             </button>
             <button
