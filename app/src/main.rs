@@ -6,6 +6,7 @@ mod cache_expiry;
 mod contexts;
 mod features;
 mod i18n;
+mod modules;
 mod storage;
 mod sync;
 

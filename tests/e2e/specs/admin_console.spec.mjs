@@ -103,6 +103,9 @@ export default [
       const modules = await server.api("GET", "/api/modules", { token: li.token });
       assert.equal(modules.kb, false, "the relay has the module off");
       assert.equal(modules.chat, true);
+      // Off means hidden: the sidebar's 知识库 entry goes; the other modules stay.
+      await page.getByTestId("open-kb").waitFor({ state: "detached", timeout: 10_000 });
+      await page.getByTestId("open-tasks").waitFor();
 
       // The audit log has rows for all of it.
       await page.getByTestId("admin-tab-audit").click();

@@ -22,13 +22,20 @@ pub fn ModulesTab() -> impl IntoView {
     });
     let busy = RwSignal::new(None::<Module>);
     let error = RwSignal::new(None::<String>);
+    // The app's own view of the modules (the sidebar), updated with each answer.
+    let app_modules = use_context::<crate::modules::Modules>();
     let set = move |m: Module, on: bool| {
         busy.set(Some(m));
         error.set(None);
         leptos::task::spawn_local(async move {
             let change: ModuleStates = [(m, on)].into_iter().collect();
             match api::put::<_, ModuleStates>("/api/admin/modules", &change).await {
-                Ok(s) => states.set(Some(s)),
+                Ok(s) => {
+                    if let Some(app) = app_modules {
+                        app.set(s.clone());
+                    }
+                    states.set(Some(s))
+                }
                 Err(f) => {
                     error.set(Some(failure_text(i18n, &f)));
                     // Redraw: the switch goes back to where the relay has it.

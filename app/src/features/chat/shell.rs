@@ -82,6 +82,7 @@ pub fn Shell() -> impl IntoView {
     let toasts = super::notify::watch(channels, reads, crate::contexts::expect_repo(), me.id);
     let uploads = super::uploads::Uploads::provide(crate::contexts::expect_repo(), channels, me.clone());
     super::presence::Presence::provide(crate::contexts::expect_repo(), channels, me.id);
+    crate::modules::provide(repo.status);
     let projects = crate::features::tasks::Projects::provide(crate::contexts::expect_repo());
     crate::features::kb::Kb::provide(crate::contexts::expect_repo());
     crate::features::announcements::provide(crate::contexts::expect_repo());

@@ -7,6 +7,7 @@ use crate::features::admin::{ConsoleButton, Page, expect_nav};
 use crate::features::auth::login_page::LanguageSelect;
 use crate::i18n::expect_i18n;
 use leptos::prelude::*;
+use qiao_model::acl::Module;
 use qiao_model::api::{ChannelSummary, ConversationKind};
 
 /// What a conversation is called in lists: its name, or the other person for a direct message.
@@ -35,6 +36,7 @@ pub fn Sidebar(
     let status = repo.with_value(|r| r.status);
     let me = session.me.get_untracked().expect("logged in");
     let nav = expect_nav();
+    let modules = crate::modules::expect_modules();
     let projects = crate::features::tasks::expect_projects();
     let me_id = me.id;
     let overdue_tasks = Memo::new(move |_| crate::features::tasks::my_tasks::overdue_count(projects, me_id));
@@ -185,48 +187,54 @@ pub fn Sidebar(
                     <span class="badge badge-mention" data-testid="mentions-count">{move || unread_mentions.get()}</span>
                 </Show>
             </button>
-            <button
-                class="sidebar-link"
-                class:active=move || nav.page.get() == Page::Announcements
-                data-testid="open-announcements"
-                on:click=move |_| {
-                    sidebar_open.set(false);
-                    nav.page.set(Page::Announcements);
-                }
-            >
-                <span class="sidebar-link-icon" aria-hidden="true">"📢"</span>
-                <span class="channel-name">{move || i18n.t("ann.title")}</span>
-                <Show when=move || { must_read.get() > 0 }>
-                    <span class="badge badge-mention" data-testid="ann-pending" title=move || i18n.t("ann.pending")>{move || must_read.get()}</span>
-                </Show>
-            </button>
-            <button
-                class="sidebar-link"
-                class:active=move || nav.page.get() == Page::Kb
-                data-testid="open-kb"
-                on:click=move |_| {
-                    sidebar_open.set(false);
-                    nav.page.set(Page::Kb);
-                }
-            >
-                <span class="sidebar-link-icon" aria-hidden="true">"📚"</span>
-                <span class="channel-name">{move || i18n.t("kb.title")}</span>
-            </button>
-            <button
-                class="sidebar-link"
-                class:active=move || nav.page.get() == Page::Tasks
-                data-testid="open-tasks"
-                on:click=move |_| {
-                    sidebar_open.set(false);
-                    nav.page.set(Page::Tasks);
-                }
-            >
-                <span class="sidebar-link-icon" aria-hidden="true">"✓"</span>
-                <span class="channel-name">{move || i18n.t("tasks.title")}</span>
-                <Show when=move || { overdue_tasks.get() > 0 }>
-                    <span class="badge badge-mention" data-testid="overdue-count" title=move || i18n.t("tasks.my.overdue")>{move || overdue_tasks.get()}</span>
-                </Show>
-            </button>
+            <Show when=move || modules.on(Module::Announcements)>
+                <button
+                    class="sidebar-link"
+                    class:active=move || nav.page.get() == Page::Announcements
+                    data-testid="open-announcements"
+                    on:click=move |_| {
+                        sidebar_open.set(false);
+                        nav.page.set(Page::Announcements);
+                    }
+                >
+                    <span class="sidebar-link-icon" aria-hidden="true">"📢"</span>
+                    <span class="channel-name">{move || i18n.t("ann.title")}</span>
+                    <Show when=move || { must_read.get() > 0 }>
+                        <span class="badge badge-mention" data-testid="ann-pending" title=move || i18n.t("ann.pending")>{move || must_read.get()}</span>
+                    </Show>
+                </button>
+            </Show>
+            <Show when=move || modules.on(Module::Kb)>
+                <button
+                    class="sidebar-link"
+                    class:active=move || nav.page.get() == Page::Kb
+                    data-testid="open-kb"
+                    on:click=move |_| {
+                        sidebar_open.set(false);
+                        nav.page.set(Page::Kb);
+                    }
+                >
+                    <span class="sidebar-link-icon" aria-hidden="true">"📚"</span>
+                    <span class="channel-name">{move || i18n.t("kb.title")}</span>
+                </button>
+            </Show>
+            <Show when=move || modules.on(Module::Tasks)>
+                <button
+                    class="sidebar-link"
+                    class:active=move || nav.page.get() == Page::Tasks
+                    data-testid="open-tasks"
+                    on:click=move |_| {
+                        sidebar_open.set(false);
+                        nav.page.set(Page::Tasks);
+                    }
+                >
+                    <span class="sidebar-link-icon" aria-hidden="true">"✓"</span>
+                    <span class="channel-name">{move || i18n.t("tasks.title")}</span>
+                    <Show when=move || { overdue_tasks.get() > 0 }>
+                        <span class="badge badge-mention" data-testid="overdue-count" title=move || i18n.t("tasks.my.overdue")>{move || overdue_tasks.get()}</span>
+                    </Show>
+                </button>
+            </Show>
             {section(ConversationKind::Channel, "sidebar.channels", true)}
             {section(ConversationKind::Group, "sidebar.groups", false)}
             {section(ConversationKind::Dm, "sidebar.dms", false)}
