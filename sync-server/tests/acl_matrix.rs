@@ -467,3 +467,217 @@ async fn project_board_matrix() {
     }
     assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
 }
+
+/// What a case expects of one role against one document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum May {
+    /// `doc-unavailable`, no data, one refused `sync.read` row.
+    Nothing,
+    /// Reads; its change is refused (one refused `sync.write` row) and not stored.
+    Read,
+    /// Reads, and its change is stored.
+    Write,
+}
+
+/// Every kind of document over sync, table-driven: 3 roles (super admin, Sales department admin,
+/// Sales employee) × each document kind, including same and other department where the rule
+/// depends on it. Each case reads, then tries the change the kind's UI would make.
+#[tokio::test]
+async fn sync_matrix_by_document_kind() {
+    use crate::common::{Event, STEP, chat_doc, first_sync_bytes, say};
+    use May::*;
+    use qiao_model::api::{ChannelSummary, KbSpace};
+    use qiao_model::ids::DocumentId;
+    use qiao_model::protocol::Message;
+    use qiao_model::schema::{announcements as ann, chat, kb, user_state};
+
+    let org = Org::start().await;
+    let relay = &org.relay;
+    let (sales, _eng) = (org.dept("Sales").await, org.dept("Eng").await);
+    let e1 = org.login("E1").await; // Eng department admin
+    let users = [
+        (Who::Super, org.admin.clone()),
+        (Who::SalesAdmin, org.login("S1").await),
+        (Who::SalesEmployee, org.login("S2").await),
+    ];
+    let general: ChannelSummary = relay.general(&users[2].1).await;
+    let r = post_json(relay, "/api/channels", &e1.token, serde_json::json!({ "name": "eng-private", "private": true }))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let private: ChannelSummary = r.json();
+    let spaces: Vec<KbSpace> = get(relay, "/api/kb/spaces", &org.admin.token).await.json();
+    let company = spaces.iter().find(|s| s.dept.is_none()).unwrap().clone();
+    let r =
+        post_json(relay, "/api/kb/spaces", &users[1].1.token, serde_json::json!({ "name": "Sales KB", "dept": sales }))
+            .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let sales_space: KbSpace = r.json();
+    // A page in the Sales space, named by its tree (so the relay serves it).
+    {
+        let mut c = relay.connect(&users[1].1).await;
+        let mut tree = kb::space_genesis(&sales_space.id);
+        tree.set_actor(qiao_model::actor::actor_for(users[1].1.id, [1; 8]));
+        let meta = kb::PageMeta { id: "pg".into(), title: "Pricing".into(), ..Default::default() };
+        kb::create_page(&mut tree, &meta, 1_000).unwrap();
+        c.sync(sales_space.document, &mut tree).await.expect("the department admin writes its tree");
+    }
+    let other_state = user_state::doc_id(e1.id);
+
+    #[derive(Clone, Copy, Debug)]
+    enum Doc {
+        PublicChannel,
+        OtherTeamsPrivateChannel,
+        CompanyKbTree,
+        SalesKbTree,
+        SalesKbPageText,
+        SalesKbPageComment,
+        AnnouncementToAll,
+        AnnouncementToSales,
+        AnnouncementAck,
+        SomeoneElsesState,
+    }
+    use Doc::*;
+    let cases: Vec<(Who, Doc, May)> = vec![
+        (Who::Super, PublicChannel, Write),
+        (Who::SalesAdmin, PublicChannel, Write),
+        (Who::SalesEmployee, PublicChannel, Write),
+        (Who::Super, OtherTeamsPrivateChannel, Nothing),
+        (Who::SalesAdmin, OtherTeamsPrivateChannel, Nothing),
+        (Who::SalesEmployee, OtherTeamsPrivateChannel, Nothing),
+        (Who::Super, CompanyKbTree, Write),
+        (Who::SalesAdmin, CompanyKbTree, Read),
+        (Who::SalesEmployee, CompanyKbTree, Read),
+        (Who::Super, SalesKbTree, Write),
+        (Who::SalesAdmin, SalesKbTree, Write),
+        (Who::SalesEmployee, SalesKbTree, Read),
+        (Who::Super, SalesKbPageText, Write),
+        (Who::SalesAdmin, SalesKbPageText, Write),
+        (Who::SalesEmployee, SalesKbPageText, Read),
+        (Who::Super, SalesKbPageComment, Write),
+        (Who::SalesAdmin, SalesKbPageComment, Write),
+        (Who::SalesEmployee, SalesKbPageComment, Write),
+        (Who::Super, AnnouncementToAll, Write),
+        (Who::SalesAdmin, AnnouncementToAll, Read),
+        (Who::SalesEmployee, AnnouncementToAll, Read),
+        (Who::Super, AnnouncementToSales, Write),
+        (Who::SalesAdmin, AnnouncementToSales, Write),
+        (Who::SalesEmployee, AnnouncementToSales, Read),
+        (Who::Super, AnnouncementAck, Write),
+        (Who::SalesAdmin, AnnouncementAck, Write),
+        (Who::SalesEmployee, AnnouncementAck, Write),
+        (Who::Super, SomeoneElsesState, Nothing),
+        (Who::SalesAdmin, SomeoneElsesState, Nothing),
+        (Who::SalesEmployee, SomeoneElsesState, Nothing),
+    ];
+    let mut failures = Vec::new();
+    for (n, (who, doc, want)) in cases.into_iter().enumerate() {
+        let user = &users.iter().find(|(w, _)| *w == who).unwrap().1;
+        let actor = qiao_model::actor::actor_for(user.id, [n as u8 + 10; 8]);
+        let case = format!("case {n}: {who:?} {doc:?} expecting {want:?}");
+        // The document, a local replica, and the change this role tries.
+        let (id, mut replica): (DocumentId, automerge::AutoCommit) = match doc {
+            PublicChannel => (general.head_document, chat_doc(&general, user)),
+            OtherTeamsPrivateChannel => (private.head_document, chat_doc(&private, user)),
+            CompanyKbTree => (company.document, kb::space_genesis(&company.id)),
+            SalesKbTree => (sales_space.document, kb::space_genesis(&sales_space.id)),
+            SalesKbPageText | SalesKbPageComment => {
+                (kb::page_doc_id(&sales_space.id, "pg"), kb::page_genesis(&sales_space.id, "pg"))
+            }
+            AnnouncementToAll | AnnouncementToSales | AnnouncementAck => (ann::document_id(), ann::genesis()),
+            SomeoneElsesState => (other_state, user_state::genesis(e1.id)),
+        };
+        replica.set_actor(actor);
+        let since = audit_len(relay).await;
+        let mut c = relay.connect(user).await;
+        if want == Nothing {
+            c.send(&c.sync_frame(id, first_sync_bytes(&mut replica), true)).await.expect("send");
+            let mut ok = false;
+            loop {
+                match c.next_event(STEP).await {
+                    Event::Msg(Message::DocUnavailable { document_id, .. }) if document_id == id => {
+                        ok = true;
+                        break;
+                    }
+                    Event::Msg(Message::Sync { document_id, .. }) if document_id == id => break,
+                    Event::Msg(_) => {}
+                    _ => break,
+                }
+            }
+            let rows = audit_since(relay, since).await;
+            if !ok {
+                failures.push(format!("{case}: not doc-unavailable"));
+            }
+            if !rows.iter().any(|r| r.action == "sync.read" && r.outcome == "refused" && r.user == Some(user.id.0)) {
+                failures.push(format!("{case}: no refused sync.read row: {rows:?}"));
+            }
+            continue;
+        }
+        if let Err(e) = c.sync(id, &mut replica).await {
+            failures.push(format!("{case}: cannot read: {e:?}"));
+            continue;
+        }
+        let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM doc_chunks WHERE doc_id = ?")
+            .bind(id.to_string())
+            .fetch_one(relay.state.store.pool())
+            .await
+            .unwrap();
+        let since = audit_len(relay).await;
+        let now = 1_000_000 + n as i64;
+        match doc {
+            PublicChannel | OtherTeamsPrivateChannel => say(&mut replica, user, &format!("case {n}")),
+            CompanyKbTree | SalesKbTree => {
+                let meta = kb::PageMeta { id: format!("p{n}"), title: format!("case {n}"), ..Default::default() };
+                kb::create_page(&mut replica, &meta, now).unwrap();
+            }
+            SalesKbPageText => kb::write_blocks(
+                &mut replica,
+                &[kb::Block::plain(kb::BlockKind::Paragraph, &format!("changed in case {n}"))],
+                now,
+            )
+            .unwrap(),
+            SalesKbPageComment => kb::add_comment(&mut replica, user.id, "a question", &n.to_string(), now).unwrap(),
+            AnnouncementToAll | AnnouncementToSales => {
+                let dept = if matches!(doc, AnnouncementToSales) { sales.0.clone() } else { String::new() };
+                let a = ann::Announcement {
+                    id: format!("a{n}"),
+                    title: "t".into(),
+                    body: "b".into(),
+                    dept,
+                    author: user.id,
+                    ts: now,
+                    ..Default::default()
+                };
+                ann::publish(&mut replica, &a, now).unwrap();
+            }
+            AnnouncementAck => {
+                // Something to acknowledge: the super admin's announcement of an earlier case.
+                let target = ann::list(&replica).first().map(|a| a.id.clone()).expect("an announcement to acknowledge");
+                ann::acknowledge(&mut replica, &target, user.id, now).unwrap();
+            }
+            SomeoneElsesState => unreachable!(),
+        }
+        let result = c.sync(id, &mut replica).await;
+        let after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM doc_chunks WHERE doc_id = ?")
+            .bind(id.to_string())
+            .fetch_one(relay.state.store.pool())
+            .await
+            .unwrap();
+        let rows = audit_since(relay, since).await;
+        match (want, result) {
+            (Write, Ok(())) if after > before => {}
+            (Write, other) => failures.push(format!("{case}: the change was not accepted: {other:?}")),
+            (Read, Err(r)) if r.error.is_some() => {
+                if after != before {
+                    failures.push(format!("{case}: a refused change was stored"));
+                }
+                if !(rows.len() == 1 && rows[0].action == "sync.write" && rows[0].outcome == "refused") {
+                    failures.push(format!("{case}: expected one refused sync.write row, got {rows:?}"));
+                }
+            }
+            (Read, other) => failures.push(format!("{case}: the change was not refused: {other:?}")),
+            (Nothing, _) => unreachable!(),
+        }
+    }
+    let _ = chat::SEGMENT_CAPACITY;
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+}
