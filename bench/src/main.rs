@@ -7,7 +7,11 @@
 //! figures, their ratio, the goal of each line and whether Qiao meets it ([`report`]). Every
 //! workload is bounded in connections and in time, and servers are killed when the bench ends,
 //! however it ends. `scripts/bench.sh` builds everything and runs it.
+//!
+//! `qiao-bench board seed|model` are the Rust parts of the 2,000-task board benchmark
+//! (`scripts/bench-board.sh`, [`board`]).
 
+mod board;
 mod client;
 mod http;
 mod report;
@@ -71,6 +75,15 @@ struct Cli {
     /// Give up on the whole run after this many seconds.
     #[arg(long, default_value_t = 1500)]
     budget_secs: u64,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum Command {
+    /// The 2,000-task board benchmark's Rust parts (scripts/bench-board.sh runs them).
+    #[command(subcommand)]
+    Board(board::Cmd),
 }
 
 /// Everything measured, per server (index 0: qiao, 1: peer).
@@ -99,7 +112,7 @@ fn log(msg: impl AsRef<str>) {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
     log("qiao-bench starting");
     let budget = Duration::from_secs(cli.budget_secs);
     let mut sigterm = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
@@ -109,6 +122,23 @@ async fn main() {
             std::process::exit(2);
         }
     };
+    if let Some(Command::Board(cmd)) = cli.command.take() {
+        let code = match tokio::time::timeout(budget, board::run(cmd)).await {
+            Ok(Ok(out)) => {
+                println!("{out}");
+                0
+            }
+            Ok(Err(e)) => {
+                eprintln!("board bench failed: {e}");
+                2
+            }
+            Err(_) => {
+                eprintln!("board bench gave up: over its budget of {} s", budget.as_secs());
+                2
+            }
+        };
+        std::process::exit(code);
+    }
     // Dropping the run future drops every Target, which kills its server.
     let code = tokio::select! {
         r = tokio::time::timeout(budget, run(cli)) => match r {
