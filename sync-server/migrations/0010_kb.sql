@@ -19,3 +19,5 @@ CREATE TABLE kb_editors (
 );
 
 ALTER TABLE documents ADD COLUMN space_id TEXT REFERENCES kb_spaces(id);
+-- A page document's page id (its genesis names it, and the relay builds the genesis itself).
+ALTER TABLE documents ADD COLUMN page_id TEXT;

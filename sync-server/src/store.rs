@@ -87,10 +87,30 @@ pub enum DocKind {
     /// One knowledge-base page: everyone reads and comments, editors write the text.
     KbPage {
         space: String,
+        page: String,
     },
     /// The company's announcements ([`qiao_model::schema::announcements`]): everyone reads and
     /// acknowledges; publishers publish (checked per operation).
     Announcements,
+}
+
+impl DocKind {
+    /// The deterministic first change every replica of such a document starts from, when the
+    /// kind has one (the directory has none: the relay writes it from nothing). The relay holds
+    /// it from the start, so a replica's own copy of it is never news to the relay — and a
+    /// change under the genesis actor that the relay does not already have is a forgery.
+    pub fn genesis(&self) -> Option<automerge::AutoCommit> {
+        use qiao_model::schema::{announcements, chat, kb, tasks, user_state};
+        Some(match self {
+            DocKind::ChatSegment { channel, segment } => chat::genesis(channel, *segment),
+            DocKind::Directory => return None,
+            DocKind::UserState { owner } => user_state::genesis(*owner),
+            DocKind::ProjectBoard { project } => tasks::genesis(project),
+            DocKind::KbSpace { space } => kb::space_genesis(space),
+            DocKind::KbPage { space, page } => kb::page_genesis(space, page),
+            DocKind::Announcements => announcements::genesis(),
+        })
+    }
 }
 
 /// What a user may do with a document.
@@ -329,11 +349,12 @@ impl Store {
     // --- documents -----------------------------------------------------------------------------
 
     pub async fn doc_kind(&self, doc: DocumentId) -> Result<Option<DocKind>, AppError> {
-        let row =
-            sqlx::query("SELECT kind, channel_id, segment, owner, project_id, space_id FROM documents WHERE id = ?")
-                .bind(doc.to_string())
-                .fetch_optional(&self.pool)
-                .await?;
+        let row = sqlx::query(
+            "SELECT kind, channel_id, segment, owner, project_id, space_id, page_id FROM documents WHERE id = ?",
+        )
+        .bind(doc.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
         let Some(r) = row else { return Ok(None) };
         let kind: String = r.get("kind");
         Ok(match kind.as_str() {
@@ -345,7 +366,10 @@ impl Store {
             "user-state" => r.get::<Option<i64>, _>("owner").map(|o| DocKind::UserState { owner: UserId(o) }),
             "announcements" => Some(DocKind::Announcements),
             "kb-space" => r.get::<Option<String>, _>("space_id").map(|space| DocKind::KbSpace { space }),
-            "kb-page" => r.get::<Option<String>, _>("space_id").map(|space| DocKind::KbPage { space }),
+            "kb-page" => match (r.get::<Option<String>, _>("space_id"), r.get::<Option<String>, _>("page_id")) {
+                (Some(space), Some(page)) => Some(DocKind::KbPage { space, page }),
+                _ => None,
+            },
             "project-board" => {
                 r.get::<Option<String>, _>("project_id").map(|p| DocKind::ProjectBoard { project: ProjectId(p) })
             }
@@ -429,7 +453,7 @@ impl Store {
                 .await?;
                 if on && self.actor_of(user).await?.is_some() { Access::Write } else { Access::None }
             }
-            DocKind::KbSpace { space } | DocKind::KbPage { space } => {
+            DocKind::KbSpace { space } | DocKind::KbPage { space, .. } => {
                 let on: bool =
                     sqlx::query_scalar("SELECT COALESCE((SELECT enabled FROM modules WHERE name = 'kb'), 1)")
                         .fetch_one(&self.pool)

@@ -109,9 +109,10 @@ impl Store {
         }
         let mut tx = self.begin().await?;
         for p in pages {
-            sqlx::query("INSERT OR IGNORE INTO documents (id, kind, space_id) VALUES (?, 'kb-page', ?)")
+            sqlx::query("INSERT OR IGNORE INTO documents (id, kind, space_id, page_id) VALUES (?, 'kb-page', ?, ?)")
                 .bind(kb::page_doc_id(space, p).to_string())
                 .bind(space)
+                .bind(p)
                 .execute(&mut *tx)
                 .await?;
         }

@@ -43,6 +43,11 @@ fn check_change(
     if !actor::may_author(conn.user, change.actor_id()) {
         return Some(format!("change under actor {} which is not yours", change.actor_id()));
     }
+    // The relay holds every kind's genesis from the start: a genesis-actor change it does not
+    // have already is not the genesis.
+    if change.actor_id().to_bytes() == actor::GENESIS_ACTOR && kind.genesis().is_some() {
+        return Some("a change under the genesis actor that is not the document's genesis".into());
+    }
     match kind {
         DocKind::ChatSegment { .. } => {
             let actor = qiao_model::acl::Actor { role: conn.role, dept: None };
@@ -121,6 +126,9 @@ struct Slot {
     /// `None` until loaded, and after a contained panic or a refused change (reload from store).
     doc: Option<Automerge>,
     chunks_since_snapshot: usize,
+    /// The store holds nothing of this document yet: the first changes stored go with the
+    /// genesis, so the stored copy alone is the whole document.
+    needs_genesis: bool,
     peers: HashMap<ConnId, PeerSync>,
     /// Set when the slot was dropped from the registry; a handler holding it must fetch anew.
     evicted: bool,
@@ -156,6 +164,7 @@ impl Registry {
                     kind: kind.clone(),
                     doc: None,
                     chunks_since_snapshot: 0,
+                    needs_genesis: false,
                     peers: HashMap::new(),
                     evicted: false,
                 }))
@@ -184,7 +193,11 @@ impl Registry {
             return Ok(());
         }
         let chunks = self.store.load_chunks(id).await?;
-        let mut doc = Automerge::new();
+        // The genesis first (stored chunks may hold it again: loading it twice is harmless).
+        let mut doc = match slot.kind.genesis() {
+            Some(mut g) => g.document().clone(),
+            None => Automerge::new(),
+        };
         let mut since_snapshot = 0;
         for (_, kind, bytes) in &chunks {
             contain(|| doc.load_incremental(bytes))
@@ -193,6 +206,7 @@ impl Registry {
         }
         slot.doc = Some(doc);
         slot.chunks_since_snapshot = since_snapshot;
+        slot.needs_genesis = chunks.is_empty() && slot.kind.genesis().is_some();
         // Every peer's view of the old copy is void: start their sync afresh.
         for p in slot.peers.values_mut() {
             p.state = sync::State::new();
@@ -267,7 +281,7 @@ impl Registry {
                 DocKind::ProjectBoard { project } => {
                     self.store.project_role(project, conn.user).await?.as_deref() == Some("owner")
                 }
-                DocKind::KbSpace { space } | DocKind::KbPage { space } => {
+                DocKind::KbSpace { space } | DocKind::KbPage { space, .. } => {
                     self.store.kb_editor(space, conn.user).await?
                 }
                 _ => false,
@@ -289,9 +303,18 @@ impl Registry {
                 self.fan_out(id, s);
                 return Err(Refusal::Forbidden(why));
             }
-            let bytes: Vec<Vec<u8>> = new.iter().map(|c| c.raw_bytes().to_vec()).collect();
+            let mut bytes: Vec<Vec<u8>> = new.iter().map(|c| c.raw_bytes().to_vec()).collect();
+            if s.needs_genesis
+                && let Some(mut g) = s.kind.genesis()
+                && let Some(c) = g.get_last_local_change()
+            {
+                bytes.insert(0, c.raw_bytes().to_vec());
+            }
             let last_seq = match self.store.append_changes(id, &s.kind, &bytes).await {
-                Ok(seq) => seq,
+                Ok(seq) => {
+                    s.needs_genesis = false;
+                    seq
+                }
                 Err(e) => {
                     // Not stored, so not acknowledged: forget the in-memory copy too.
                     s.doc = None;
