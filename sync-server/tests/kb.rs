@@ -140,3 +140,29 @@ async fn department_spaces_follow_the_matrix_and_grants() {
     c.sync(pid, &mut page).await.expect("the page is served once the tree names it");
     assert_eq!(c.server_heads(pid), page.get_heads());
 }
+
+/// A reader opening a space nobody has written yet syncs without a refusal (the relay already
+/// holds the genesis its replica starts from); a change under the genesis actor that is not the
+/// genesis is refused.
+#[tokio::test]
+async fn a_reader_opens_an_unwritten_space_and_a_forged_genesis_is_refused() {
+    let org = Org::start().await;
+    let relay = &org.relay;
+    let s2 = org.login("S2").await;
+    let company = spaces(relay, &s2).await.into_iter().find(|s| s.dept.is_none()).expect("company space");
+    let mut c = relay.connect(&s2).await;
+    let mut tree = space_doc(&company.id, s2.id);
+    c.sync(company.document, &mut tree).await.expect("a reader syncs an unwritten space");
+    assert_eq!(c.server_heads(company.document), tree.get_heads());
+    // A change dressed as the genesis, even from an editor: refused, never stored.
+    let admin = &org.admin;
+    let mut forged = kb::space_genesis(&company.id);
+    let meta = PageMeta { id: "evil".into(), title: "forged".into(), ..Default::default() };
+    kb::create_page(&mut forged, &meta, 1).unwrap();
+    let mut c = relay.connect(admin).await;
+    c.sync(company.document, &mut forged).await.expect_err("refused").assert_says("genesis");
+    let mut a = relay.connect(admin).await;
+    let mut fresh = space_doc(&company.id, admin.id);
+    a.sync(company.document, &mut fresh).await.expect("reads");
+    assert!(kb::pages(&fresh).is_empty());
+}
