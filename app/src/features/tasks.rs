@@ -32,6 +32,9 @@ use qiao_model::api::{Member, ProjectSummary};
 use qiao_model::ids::{ProjectId, UserId};
 use qiao_model::schema::tasks::{self, Column, Task};
 
+/// A board as read: its columns and its tasks in board order.
+pub type BoardData = std::rc::Rc<(Vec<Column>, Vec<Task>)>;
+
 /// Board or list, for the open project.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum View {
@@ -51,6 +54,10 @@ pub struct Projects {
     pub members: RwSignal<std::collections::HashMap<ProjectId, Vec<Member>>>,
     /// A chat message being turned into a task (the dialog is open while set).
     pub from_message: RwSignal<Option<from_message::FromMessage>>,
+    /// Each board's columns and tasks as last read, by document version: the board, the list,
+    /// my tasks, the sidebar's badge and the reminders all read the same board after each change,
+    /// and reading a large board is the expensive part (see the board benchmark).
+    cache: StoredValue<std::collections::HashMap<ProjectId, (u64, BoardData)>, LocalStorage>,
     repo: RepoRef,
 }
 
@@ -71,6 +78,7 @@ impl Projects {
             }),
             members: RwSignal::new(members),
             from_message: RwSignal::new(None),
+            cache: StoredValue::new_local(std::collections::HashMap::new()),
             repo,
         };
         provide_context(p);
@@ -173,6 +181,22 @@ impl Projects {
     /// The board of `id` (tracked: re-runs when it changes). `None` before it is open.
     pub fn board<R>(&self, id: &ProjectId, f: impl FnOnce(&automerge::AutoCommit) -> R) -> Option<R> {
         self.repo.with_value(|r| r.read(tasks::board_id(id), f))
+    }
+
+    /// The columns and tasks of `id` (tracked), read once per version of the board and shared.
+    pub fn data(&self, id: &ProjectId) -> Option<BoardData> {
+        let doc = tasks::board_id(id);
+        let version = self.repo.with_value(|r| r.version(doc))?;
+        if let Some(hit) = self.cache.with_value(|c| c.get(id).filter(|(v, _)| *v == version).map(|(_, d)| d.clone())) {
+            return Some(hit);
+        }
+        let data: BoardData = self
+            .repo
+            .with_value(|r| r.read_untracked(doc, |d| std::rc::Rc::new((tasks::columns(d), tasks::tasks(d)))))?;
+        self.cache.update_value(|c| {
+            c.insert(id.clone(), (version, data.clone()));
+        });
+        Some(data)
     }
 
     /// Change the board of `id` (persisted to IndexedDB, then synced).

@@ -237,6 +237,16 @@ impl Repo {
         inner.docs.get(&id).map(|e| f(&e.doc))
     }
 
+    /// A document's version (tracked: re-runs the caller when it changes); `None` before it is
+    /// open. For caches of what is read from a document.
+    pub fn version(&self, id: DocumentId) -> Option<u64> {
+        let Some(version) = self.inner.borrow().docs.get(&id).map(|e| e.version) else {
+            self.opened.track();
+            return None;
+        };
+        Some(version.get())
+    }
+
     /// Read a document without subscribing to it (event handlers, async tasks).
     pub fn read_untracked<R>(&self, id: DocumentId, f: impl FnOnce(&AutoCommit) -> R) -> Option<R> {
         let inner = self.inner.borrow();

@@ -26,6 +26,10 @@ async function waitForBoard(page, pred, what, timeout = 20_000) {
 const column = (page, id) => page.locator(`[data-testid="board-column"][data-column-id="${id}"]`);
 const card = (page, title) => page.locator('[data-testid="task-card"]', { hasText: title });
 
+// The moved card keeps the keyboard focus (the app puts it back on the re-rendered card).
+const focusedOn = (page, title) =>
+  page.waitForFunction(t => document.activeElement?.dataset?.title === t, title, { polling: 50, timeout: 10_000 });
+
 async function openProject(page, name) {
   await page.getByTestId("open-tasks").click();
   const item = page.locator('[data-testid="project-item"]', { hasText: name });
@@ -103,10 +107,13 @@ export default [
       await card(a, "准备演示").focus();
       await a.keyboard.press("Shift+ArrowRight");
       await waitForBoard(a, bd => bd.doing.includes("准备演示"), "the card one column right");
+      await focusedOn(a, "准备演示");
       await a.keyboard.press("Shift+ArrowRight");
       await waitForBoard(a, bd => bd.done.includes("准备演示"), "the card in 已完成");
+      await focusedOn(a, "准备演示");
       await a.keyboard.press("Shift+ArrowLeft");
       await waitForBoard(a, bd => bd.doing.includes("准备演示"), "the card back in 进行中");
+      await focusedOn(a, "准备演示");
       await a.keyboard.press("Shift+ArrowUp");
       await waitForBoard(a, bd => bd.doing[0] === "准备演示", "the card moved up");
 
@@ -206,6 +213,8 @@ export default [
       await waitForBoard(a, bd => bd.doing.includes("客户回访"), "alice's offline move");
       await card(b, "客户回访").focus();
       await b.keyboard.press("Shift+ArrowRight");
+      await waitForBoard(b, bd => bd.doing.includes("客户回访"), "bob's first offline move");
+      await focusedOn(b, "客户回访");
       await b.keyboard.press("Shift+ArrowRight");
       await waitForBoard(b, bd => bd.done.includes("客户回访"), "bob's offline move");
       await card(b, "预算表").dragTo(column(b, "doing").locator(".board-cards"));

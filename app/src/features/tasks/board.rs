@@ -17,7 +17,8 @@ use wasm_bindgen::JsCast;
 
 /// Place `id` in `column` before `before` (a task id) or at the end; writes one change.
 pub fn move_task(projects: Projects, project: &ProjectId, id: &str, column: &str, before: Option<&str>) {
-    let Some(all) = projects.board(project, |d| tasks::tasks(d)) else { return };
+    let Some(data) = projects.data(project) else { return };
+    let all = &data.1;
     let col: Vec<&Task> = all.iter().filter(|t| t.column == column && t.id != id).collect();
     let order = match before.and_then(|b| col.iter().position(|t| t.id == b)) {
         Some(i) => tasks::order_between(i.checked_sub(1).map(|j| col[j].order), Some(col[i].order)),
@@ -29,7 +30,8 @@ pub fn move_task(projects: Projects, project: &ProjectId, id: &str, column: &str
 
 /// Move `id` one place up (`-1`) or down (`1`) within its column.
 fn shift_in_column(projects: Projects, project: &ProjectId, id: &str, step: i32) {
-    let Some(all) = projects.board(project, |d| tasks::tasks(d)) else { return };
+    let Some(data) = projects.data(project) else { return };
+    let all = &data.1;
     let Some(me) = all.iter().find(|t| t.id == id) else { return };
     let col: Vec<&Task> = all.iter().filter(|t| t.column == me.column).collect();
     let Some(i) = col.iter().position(|t| t.id == id) else { return };
@@ -48,15 +50,36 @@ fn shift_in_column(projects: Projects, project: &ProjectId, id: &str, step: i32)
     projects.change(project, move |d| tasks::edit(d, &id, Edit::Move(column, order), now_ms()));
 }
 
-/// Focus the card of `id` once the board has re-rendered.
+/// Keep the keyboard focus on the card of `id` while the board re-renders it (the moved card is
+/// a new element, and under load the re-render can come frames later): for the next 30 frames,
+/// whenever focus is not on a live card with that id, focus it.
 pub fn refocus(id: String) {
+    refocus_frames(id, 30);
+}
+
+fn refocus_frames(id: String, left: u32) {
     let cb = wasm_bindgen::closure::Closure::once_into_js(move || {
-        if let Some(el) = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.query_selector(&format!("[data-task-id=\"{id}\"]")).ok().flatten())
-            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
+        let active = doc.active_element();
+        let on_card = active
+            .as_ref()
+            .is_some_and(|a| a.is_connected() && a.get_attribute("data-task-id").as_deref() == Some(id.as_str()));
+        // Focus went somewhere else (a field, a button): the person moved on; stop.
+        let on_body = active.as_ref().is_none_or(|a| a.tag_name() == "BODY");
+        if !on_card && !on_body {
+            return;
+        }
+        if !on_card
+            && let Some(el) = doc
+                .query_selector(&format!("[data-task-id=\"{id}\"]"))
+                .ok()
+                .flatten()
+                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
         {
             let _ = el.focus();
+        }
+        if left > 0 {
+            refocus_frames(id, left - 1);
         }
     });
     if let Some(w) = web_sys::window() {
@@ -69,9 +92,9 @@ pub fn Board(project: ProjectId, editable: bool) -> impl IntoView {
     let i18n = expect_i18n();
     let projects = expect_projects();
     let p = project.clone();
-    let columns = Memo::new(move |_| projects.board(&p, |d| tasks::columns(d)).unwrap_or_default());
+    let columns = Memo::new(move |_| projects.data(&p).map(|d| d.0.clone()).unwrap_or_default());
     let p = project.clone();
-    let all = Memo::new(move |_| projects.board(&p, |d| tasks::tasks(d)).unwrap_or_default());
+    let all = Memo::new(move |_| projects.data(&p).map(|d| d.1.clone()).unwrap_or_default());
     let p = project.clone();
     let comment_counts = Memo::new(move |_| projects.board(&p, |d| tasks::comment_counts(d)).unwrap_or_default());
     let dragging = RwSignal::new(None::<String>);
@@ -403,7 +426,7 @@ fn Card(
                     "ArrowLeft" | "ArrowRight" => {
                         ev.prevent_default();
                         let cols = columns.get_untracked();
-                        let Some(cur) = projects.board(&p_key, |d| tasks::task(d, &id_key)).flatten() else { return };
+                        let Some(cur) = projects.data(&p_key).and_then(|d| d.1.iter().find(|t| t.id == id_key).cloned()) else { return };
                         let Some(i) = cols.iter().position(|c| c.id == cur.column) else { return };
                         let j = if key == "ArrowLeft" { i.checked_sub(1) } else { Some(i + 1).filter(|j| *j < cols.len()) };
                         if let Some(j) = j {

@@ -22,9 +22,9 @@ pub fn ListView(project: ProjectId) -> impl IntoView {
     let projects = expect_projects();
     let me = crate::contexts::expect_session().me.get_untracked().map(|m| m.id).unwrap_or_default();
     let p = project.clone();
-    let columns = Memo::new(move |_| projects.board(&p, |d| tasks::columns(d)).unwrap_or_default());
+    let columns = Memo::new(move |_| projects.data(&p).map(|d| d.0.clone()).unwrap_or_default());
     let p = project.clone();
-    let all = Memo::new(move |_| projects.board(&p, |d| tasks::tasks(d)).unwrap_or_default());
+    let all = Memo::new(move |_| projects.data(&p).map(|d| d.1.clone()).unwrap_or_default());
     let sort = RwSignal::new((SortBy::Board, false));
     let query = RwSignal::new(String::new());
     let only_mine = RwSignal::new(false);

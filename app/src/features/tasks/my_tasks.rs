@@ -12,10 +12,11 @@ pub fn mine(projects: Projects, me: UserId) -> Vec<(ProjectId, String, Task)> {
     let list = projects.list.get();
     let mut out = Vec::new();
     for p in list {
-        let Some((cols, ts)) = projects.board(&p.id, |d| (tasks::columns(d), tasks::tasks(d))) else { continue };
+        let Some(data) = projects.data(&p.id) else { continue };
+        let (cols, ts) = &*data;
         for t in ts {
-            if t.assignees.contains(&me) && !tasks::is_done(&cols, &t) {
-                out.push((p.id.clone(), p.name.clone(), t));
+            if t.assignees.contains(&me) && !tasks::is_done(cols, t) {
+                out.push((p.id.clone(), p.name.clone(), t.clone()));
             }
         }
     }

@@ -34,12 +34,13 @@ fn due_now(projects: Projects, me: UserId, now: i64) -> Vec<Reminder> {
     let fired: BTreeSet<String> = storage::get_json(FIRED_KEY).unwrap_or_default();
     let mut out = Vec::new();
     for p in projects.list.get_untracked() {
-        let Some((cols, ts)) = projects.board(&p.id, |d| (tasks::columns(d), tasks::tasks(d))) else { continue };
+        let Some(data) = projects.data(&p.id) else { continue };
+        let (cols, ts) = &*data;
         for t in ts {
             let Some(at) = t.remind_at else { continue };
             let mine = if t.assignees.is_empty() { t.created_by == me } else { t.assignees.contains(&me) };
             let key = format!("{}|{}|{at}", p.id, t.id);
-            if mine && at <= now && at > now - STALE_MS && !tasks::is_done(&cols, &t) && !fired.contains(&key) {
+            if mine && at <= now && at > now - STALE_MS && !tasks::is_done(cols, t) && !fired.contains(&key) {
                 out.push(Reminder {
                     key,
                     project: p.id.clone(),
@@ -67,7 +68,7 @@ pub fn watch(projects: Projects, me: UserId) -> RwSignal<Vec<Reminder>> {
         tick.track();
         // Track every board: a reminder that arrives by sync, or is set here, is checked at once.
         for p in projects.list.get() {
-            projects.board(&p.id, |_| ());
+            let _ = projects.data(&p.id);
         }
         let fresh = due_now(projects, me, now_ms());
         if fresh.is_empty() {
