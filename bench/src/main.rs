@@ -9,11 +9,13 @@
 //! however it ends. `scripts/bench.sh` builds everything and runs it.
 //!
 //! `qiao-bench board seed|model` are the Rust parts of the 2,000-task board benchmark
-//! (`scripts/bench-board.sh`, [`board`]).
+//! (`scripts/bench-board.sh`, [`board`]); `qiao-bench kb` is the knowledge base's model benchmark
+//! (`scripts/bench-kb.sh`, [`kb`]).
 
 mod board;
 mod client;
 mod http;
+mod kb;
 mod report;
 mod target;
 mod workload;
@@ -84,6 +86,8 @@ enum Command {
     /// The 2,000-task board benchmark's Rust parts (scripts/bench-board.sh runs them).
     #[command(subcommand)]
     Board(board::Cmd),
+    /// The knowledge base's benchmark: typing, opening and merging pages (scripts/bench-kb.sh).
+    Kb(kb::Args),
 }
 
 /// Everything measured, per server (index 0: qiao, 1: peer).
@@ -122,6 +126,27 @@ async fn main() {
             std::process::exit(2);
         }
     };
+    if let Some(Command::Kb(args)) = cli.command.take() {
+        let code = match tokio::time::timeout(budget, tokio::task::spawn_blocking(move || kb::run(args))).await {
+            Ok(Ok(Ok(out))) => {
+                println!("{out}");
+                0
+            }
+            Ok(Ok(Err(e))) => {
+                eprintln!("kb bench failed: {e}");
+                2
+            }
+            Ok(Err(e)) => {
+                eprintln!("kb bench panicked: {e}");
+                2
+            }
+            Err(_) => {
+                eprintln!("kb bench gave up: over its budget of {} s", budget.as_secs());
+                2
+            }
+        };
+        std::process::exit(code);
+    }
     if let Some(Command::Board(cmd)) = cli.command.take() {
         let code = match tokio::time::timeout(budget, board::run(cmd)).await {
             Ok(Ok(out)) => {
