@@ -57,6 +57,16 @@ pub fn now_ms() -> i64 {
     js_sys::Date::now() as i64
 }
 
+/// Wait `ms` milliseconds (a browser timer).
+pub async fn sleep_ms(ms: i32) {
+    let p = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(p).await;
+}
+
 pub fn is_online() -> bool {
     web_sys::window().map(|w| w.navigator().on_line()).unwrap_or(true)
 }

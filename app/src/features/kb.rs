@@ -87,9 +87,9 @@ impl Kb {
             let r = repo.get_value();
             leptos::task::spawn_local(async move {
                 for wait in [500, 1500, 4000] {
-                    sleep_ms(wait).await;
+                    crate::storage::sleep_ms(wait).await;
                     r.resync(kb::space_doc_id(&space));
-                    sleep_ms(300).await;
+                    crate::storage::sleep_ms(300).await;
                     r.resync(id);
                 }
             });
@@ -147,13 +147,4 @@ impl Kb {
 
 pub fn expect_kb() -> Kb {
     expect_context::<Kb>()
-}
-
-pub async fn sleep_ms(ms: i32) {
-    let p = js_sys::Promise::new(&mut |resolve, _| {
-        if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
-        }
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(p).await;
 }

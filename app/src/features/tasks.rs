@@ -213,22 +213,11 @@ pub fn expect_projects() -> Projects {
     expect_context::<Projects>()
 }
 
-pub fn now_ms() -> i64 {
-    js_sys::Date::now() as i64
-}
+pub use crate::storage::now_ms;
 
 /// A fresh random id for a task, column or checklist item (unique enough offline: 64 bits).
 pub fn new_id(prefix: &str) -> String {
-    let mut b = [0u8; 8];
-    if let Some(c) = web_sys::window().and_then(|w| w.crypto().ok()) {
-        let _ = c.get_random_values_with_u8_array(&mut b);
-    } else {
-        for x in b.iter_mut() {
-            *x = (js_sys::Math::random() * 256.0) as u8;
-        }
-    }
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!("{prefix}{hex}")
+    format!("{prefix}{}", crate::storage::random_hex::<8>())
 }
 
 /// A column's name in the reader's language (genesis columns have none of their own).

@@ -132,7 +132,7 @@ pub fn ImportTab() -> impl IntoView {
                         if let Ok(now) = api::get::<ImportProgress>(&format!("/api/admin/import/progress/{token}")).await {
                             progress.set(Some(now));
                         }
-                        sleep_ms(250).await;
+                        crate::storage::sleep_ms(250).await;
                     }
                 });
                 let percent = move || progress.get().map(|p| (p.fraction() * 100.0).round() as u32);
@@ -604,13 +604,4 @@ fn DoneView(done: ImportApplied, on_again: Callback<()>) -> impl IntoView {
             </div>
         </section>
     }
-}
-
-async fn sleep_ms(ms: i32) {
-    let p = js_sys::Promise::new(&mut |resolve, _| {
-        if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
-        }
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(p).await;
 }

@@ -108,7 +108,7 @@ pub fn watch(channels: Channels, reads: ReadState, repo: RepoRef, me: UserId) ->
                 toasts.update(|v| v.push(t));
                 // A toast goes by itself after a while, as they do everywhere.
                 leptos::task::spawn_local(async move {
-                    gloo_timers_sleep(8000).await;
+                    crate::storage::sleep_ms(8000).await;
                     toasts.update(|v| v.retain(|x| x.key != key));
                 });
             } else {
@@ -117,15 +117,6 @@ pub fn watch(channels: Channels, reads: ReadState, repo: RepoRef, me: UserId) ->
         }
     });
     toasts
-}
-
-async fn gloo_timers_sleep(ms: i32) {
-    let p = js_sys::Promise::new(&mut |resolve, _| {
-        if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
-        }
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(p).await;
 }
 
 /// The toasts, top centre; a click opens the conversation.

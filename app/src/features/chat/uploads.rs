@@ -110,15 +110,6 @@ impl From<ApiFailure> for Stop {
     }
 }
 
-async fn sleep_ms(ms: i32) {
-    let p = js_sys::Promise::new(&mut |resolve, _| {
-        if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
-        }
-    });
-    let _ = JsFuture::from(p).await;
-}
-
 impl Uploads {
     /// Load what the outbox holds from an earlier visit and start sending it.
     pub fn provide(repo: RepoRef, channels: super::shell::Channels, me: qiao_model::api::Me) -> Uploads {
@@ -221,7 +212,7 @@ impl Uploads {
                         if failures > 3 {
                             break;
                         }
-                        sleep_ms(1000 * (1 << failures.min(4)) as i32).await;
+                        crate::storage::sleep_ms(1000 * (1 << failures.min(4)) as i32).await;
                     }
                 }
             }
