@@ -11,8 +11,12 @@
 //! `qiao-bench board seed|model` are the Rust parts of the 2,000-task board benchmark
 //! (`scripts/bench-board.sh`, [`board`]); `qiao-bench kb` is the knowledge base's model benchmark
 //! (`scripts/bench-kb.sh`, [`kb`]).
+//! `qiao-bench chat-open seed` writes the channels of the chat-open benchmark
+//! (`scripts/bench-chat-open.sh`, [`chat_open`]).
 
 mod board;
+mod chat_open;
+mod chat_search;
 mod client;
 mod http;
 mod kb;
@@ -86,8 +90,13 @@ enum Command {
     /// The 2,000-task board benchmark's Rust parts (scripts/bench-board.sh runs them).
     #[command(subcommand)]
     Board(board::Cmd),
+    /// The chat-open benchmark's seed: a 10,000-message channel (scripts/bench-chat-open.sh).
+    #[command(subcommand)]
+    ChatOpen(chat_open::Cmd),
     /// The knowledge base's benchmark: typing, opening and merging pages (scripts/bench-kb.sh).
     Kb(kb::Args),
+    /// Local search over 100,000 chat messages against a linear scan (scripts/bench-chat.sh).
+    ChatSearch(chat_search::Args),
 }
 
 /// Everything measured, per server (index 0: qiao, 1: peer).
@@ -126,6 +135,9 @@ async fn main() {
             std::process::exit(2);
         }
     };
+    if let Some(Command::ChatSearch(args)) = cli.command.take() {
+        blocking("chat-search", budget, move || chat_search::run(args)).await;
+    }
     if let Some(Command::Kb(args)) = cli.command.take() {
         let code = match tokio::time::timeout(budget, tokio::task::spawn_blocking(move || kb::run(args))).await {
             Ok(Ok(Ok(out))) => {
@@ -164,6 +176,23 @@ async fn main() {
         };
         std::process::exit(code);
     }
+    if let Some(Command::ChatOpen(cmd)) = cli.command.take() {
+        let code = match tokio::time::timeout(budget, chat_open::run(cmd)).await {
+            Ok(Ok(out)) => {
+                println!("{out}");
+                0
+            }
+            Ok(Err(e)) => {
+                eprintln!("chat-open bench failed: {e}");
+                2
+            }
+            Err(_) => {
+                eprintln!("chat-open bench gave up: over its budget of {} s", budget.as_secs());
+                2
+            }
+        };
+        std::process::exit(code);
+    }
     // Dropping the run future drops every Target, which kills its server.
     let code = tokio::select! {
         r = tokio::time::timeout(budget, run(cli)) => match r {
@@ -173,6 +202,29 @@ async fn main() {
         },
         _ = tokio::signal::ctrl_c() => { eprintln!("interrupted"); 130 }
         _ = sigterm.recv() => { eprintln!("terminated"); 143 }
+    };
+    std::process::exit(code);
+}
+
+/// Run a model-level bench on a blocking thread within `budget`, print its output and exit.
+async fn blocking(name: &str, budget: Duration, f: impl FnOnce() -> Result<String, Error> + Send + 'static) -> ! {
+    let code = match tokio::time::timeout(budget, tokio::task::spawn_blocking(f)).await {
+        Ok(Ok(Ok(out))) => {
+            println!("{out}");
+            0
+        }
+        Ok(Ok(Err(e))) => {
+            eprintln!("{name} bench failed: {e}");
+            2
+        }
+        Ok(Err(e)) => {
+            eprintln!("{name} bench panicked: {e}");
+            2
+        }
+        Err(_) => {
+            eprintln!("{name} bench gave up: over its budget of {} s", budget.as_secs());
+            2
+        }
     };
     std::process::exit(code);
 }
