@@ -11,11 +11,8 @@
 //! `qiao-bench board seed|model` are the Rust parts of the 2,000-task board benchmark
 //! (`scripts/bench-board.sh`, [`board`]); `qiao-bench kb` is the knowledge base's model benchmark
 //! (`scripts/bench-kb.sh`, [`kb`]).
-//! `qiao-bench chat-open seed` writes the channels of the chat-open benchmark
-//! (`scripts/bench-chat-open.sh`, [`chat_open`]).
 
 mod board;
-mod chat_open;
 mod chat_search;
 mod client;
 mod http;
@@ -90,9 +87,6 @@ enum Command {
     /// The 2,000-task board benchmark's Rust parts (scripts/bench-board.sh runs them).
     #[command(subcommand)]
     Board(board::Cmd),
-    /// The chat-open benchmark's seed: a 10,000-message channel (scripts/bench-chat-open.sh).
-    #[command(subcommand)]
-    ChatOpen(chat_open::Cmd),
     /// The knowledge base's benchmark: typing, opening and merging pages (scripts/bench-kb.sh).
     Kb(kb::Args),
     /// Local search over 100,000 chat messages against a linear scan (scripts/bench-chat.sh).
@@ -171,23 +165,6 @@ async fn main() {
             }
             Err(_) => {
                 eprintln!("board bench gave up: over its budget of {} s", budget.as_secs());
-                2
-            }
-        };
-        std::process::exit(code);
-    }
-    if let Some(Command::ChatOpen(cmd)) = cli.command.take() {
-        let code = match tokio::time::timeout(budget, chat_open::run(cmd)).await {
-            Ok(Ok(out)) => {
-                println!("{out}");
-                0
-            }
-            Ok(Err(e)) => {
-                eprintln!("chat-open bench failed: {e}");
-                2
-            }
-            Err(_) => {
-                eprintln!("chat-open bench gave up: over its budget of {} s", budget.as_secs());
                 2
             }
         };
