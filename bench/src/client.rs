@@ -12,7 +12,7 @@
 use automerge::sync::{self, SyncDoc};
 use automerge::{ActorId, AutoCommit, ChangeHash};
 use futures_util::{SinkExt, StreamExt};
-use qiao_model::ids::{DocumentId, PeerId};
+use qiao_model::ids::{DocumentId, PeerId, UserId};
 use qiao_model::protocol::{Message, PROTOCOL_V1, PeerMetadata};
 use qiao_model::schema::chat::{self, ChatMessage};
 use std::collections::HashMap;
@@ -65,6 +65,8 @@ pub struct ConnSpec {
 pub enum Cmd {
     /// Append `msg` to the document as one change and send it at once.
     Write(DocumentId, Box<ChatMessage>),
+    /// Add `user`'s reaction `emoji` to message `id` as one change and send it at once.
+    React { doc: DocumentId, id: String, emoji: String, user: UserId },
     /// Close the socket and end the task.
     Close,
 }
@@ -230,6 +232,21 @@ async fn session(
                     let rep = reps.get_mut(&document_id).ok_or("write to a document this client does not hold")?;
                     chat::append(&mut rep.doc, &msg).map_err(|e| format!("append: {e}"))?;
                     let hash = rep.doc.get_last_local_change().map(|c| c.hash()).ok_or("append made no change")?;
+                    sent.record(hash, Instant::now());
+                    rep.synced = false;
+                    if let Some(m) = rep.doc.sync().generate_sync_message(&mut rep.state) {
+                        let m = Message::Sync { sender_id: me.clone(), target_id: server.clone(), document_id, data: m.encode() };
+                        send(&mut ws, m).await?;
+                    }
+                }
+                Some(Cmd::React { doc: document_id, id, emoji, user }) => {
+                    let rep = reps.get_mut(&document_id).ok_or("react in a document this client does not hold")?;
+                    let now = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|t| t.as_millis() as i64)
+                        .unwrap_or(0);
+                    chat::react(&mut rep.doc, &id, &emoji, user, true, now).map_err(|e| format!("react: {e}"))?;
+                    let hash = rep.doc.get_last_local_change().map(|c| c.hash()).ok_or("react made no change")?;
                     sent.record(hash, Instant::now());
                     rep.synced = false;
                     if let Some(m) = rep.doc.sync().generate_sync_message(&mut rep.state) {

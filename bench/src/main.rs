@@ -11,8 +11,12 @@
 //! `qiao-bench board seed|model` are the Rust parts of the 2,000-task board benchmark
 //! (`scripts/bench-board.sh`, [`board`]); `qiao-bench kb` is the knowledge base's model benchmark
 //! (`scripts/bench-kb.sh`, [`kb`]).
+//! `qiao-bench chat-open seed` writes the channels of the chat-open benchmark
+//! (`scripts/bench-chat-open.sh`, [`chat_open`]).
 
 mod board;
+mod chat_open;
+mod chat_fan_out;
 mod chat_search;
 mod client;
 mod http;
@@ -87,10 +91,16 @@ enum Command {
     /// The 2,000-task board benchmark's Rust parts (scripts/bench-board.sh runs them).
     #[command(subcommand)]
     Board(board::Cmd),
+    /// The chat-open benchmark's seed: a 10,000-message channel (scripts/bench-chat-open.sh).
+    #[command(subcommand)]
+    ChatOpen(chat_open::Cmd),
     /// The knowledge base's benchmark: typing, opening and merging pages (scripts/bench-kb.sh).
     Kb(kb::Args),
     /// Local search over 100,000 chat messages against a linear scan (scripts/bench-chat.sh).
     ChatSearch(chat_search::Args),
+    /// The relay's fan-out to a 10,000-member channel with 1,000 online, against the peer
+    /// (scripts/bench-chat.sh).
+    ChatFanOut(chat_fan_out::Args),
 }
 
 /// Everything measured, per server (index 0: qiao, 1: peer).
@@ -129,10 +139,27 @@ async fn main() {
             std::process::exit(2);
         }
     };
-    if let Some(Command::ChatSearch(args)) = cli.command.take() {
+    if let Some(Command::ChatOpen(cmd)) = cli.command.take_if(|c| matches!(c, Command::ChatOpen(_))) {
+        let code = match tokio::time::timeout(budget, chat_open::run(cmd)).await {
+            Ok(Ok(out)) => {
+                println!("{out}");
+                0
+            }
+            Ok(Err(e)) => {
+                eprintln!("chat-open bench failed: {e}");
+                2
+            }
+            Err(_) => {
+                eprintln!("chat-open bench gave up: over its budget of {} s", budget.as_secs());
+                2
+            }
+        };
+        std::process::exit(code);
+    }
+    if let Some(Command::ChatSearch(args)) = cli.command.take_if(|c| matches!(c, Command::ChatSearch(_))) {
         blocking("chat-search", budget, move || chat_search::run(args)).await;
     }
-    if let Some(Command::Kb(args)) = cli.command.take() {
+    if let Some(Command::Kb(args)) = cli.command.take_if(|c| matches!(c, Command::Kb(_))) {
         let code = match tokio::time::timeout(budget, tokio::task::spawn_blocking(move || kb::run(args))).await {
             Ok(Ok(Ok(out))) => {
                 println!("{out}");
@@ -153,7 +180,7 @@ async fn main() {
         };
         std::process::exit(code);
     }
-    if let Some(Command::Board(cmd)) = cli.command.take() {
+    if let Some(Command::Board(cmd)) = cli.command.take_if(|c| matches!(c, Command::Board(_))) {
         let code = match tokio::time::timeout(budget, board::run(cmd)).await {
             Ok(Ok(out)) => {
                 println!("{out}");
@@ -220,6 +247,20 @@ async fn run(cli: Cli) -> Result<i32, Error> {
         return Err(Error::msg(format!("no peer script at {}", tools.peer_script.display())));
     }
     let work = tempfile::Builder::new().prefix("qiao-bench-").tempdir()?;
+    if let Some(Command::ChatFanOut(a)) = &cli.command {
+        let out = chat_fan_out::run(&tools, &cli.servers, a, work.path()).await;
+        drop(work);
+        return match out {
+            Ok(table) => {
+                println!("{table}");
+                Ok(0)
+            }
+            Err(e) => {
+                println!("{e}");
+                Ok(1)
+            }
+        };
+    }
     let plan = plan(cli.quick, cli.sockets);
     let header = header(&tools, work.path(), &plan, cli.quick);
     eprintln!("{header}");
