@@ -685,3 +685,32 @@ pub struct CreateKbSpace {
     #[serde(default)]
     pub dept: Option<DeptId>,
 }
+
+/// `GET /api/push/key`: the relay's VAPID public key, for `PushManager.subscribe`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PushKey {
+    /// Base64url, the uncompressed P-256 point.
+    pub public_key: String,
+}
+
+/// A browser's push subscription, as `PushSubscription.toJSON()` gives it
+/// (`POST /api/push/subscriptions`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PushSubscribe {
+    pub endpoint: String,
+    pub keys: PushKeys,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PushKeys {
+    /// The device's P-256 public key, base64url.
+    pub p256dh: String,
+    /// The device's authentication secret, base64url.
+    pub auth: String,
+}
+
+/// `DELETE /api/push/subscriptions`: stop pushing to this device.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PushUnsubscribe {
+    pub endpoint: String,
+}

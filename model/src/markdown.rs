@@ -125,6 +125,25 @@ pub fn render_with_mentions(text: &str, tokens: &[&str]) -> String {
     out.trim_end().replace("<a href=", "<a target=\"_blank\" rel=\"noopener noreferrer nofollow\" href=")
 }
 
+/// The words of a message without its markdown (`**9 点**` reads `9 点`), for places that show
+/// plain text: system notifications and pushes. Link targets are dropped, their text kept.
+pub fn plain_text(text: &str) -> String {
+    if text.len() > MAX_RENDER_BYTES {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    for ev in Parser::new_ext(text, Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TABLES) {
+        match ev {
+            Event::Text(t) | Event::Code(t) | Event::Html(t) | Event::InlineHtml(t) => out.push_str(&t),
+            Event::SoftBreak | Event::HardBreak | Event::End(TagEnd::Paragraph | TagEnd::Item | TagEnd::Heading(_)) => {
+                out.push(' ')
+            }
+            _ => {}
+        }
+    }
+    out.trim().to_string()
+}
+
 /// Plain-text excerpt of a message (for replies, notifications, search snippets).
 pub fn excerpt(text: &str, max_chars: usize) -> String {
     let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -139,6 +158,13 @@ pub fn excerpt(text: &str, max_chars: usize) -> String {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn plain_text_drops_markdown_and_keeps_words() {
+        assert_eq!(plain_text("明天 **9 点**开会，[周报](https://x.example) `v2`"), "明天 9 点开会，周报 v2");
+        assert_eq!(plain_text("- 一\n- 二"), "一 二");
+        assert_eq!(plain_text("<b>x</b>"), "<b>x</b>");
+    }
 
     /// Every tag in the output is one the renderer makes, with only harmless attributes. Text
     /// `<` is always escaped, so every `<` in the output opens a real tag.

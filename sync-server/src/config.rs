@@ -33,6 +33,15 @@ pub struct Config {
     /// sign-on cannot be turned on.
     #[arg(long, env = "QIAO_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Push services the relay may post notifications to (comma-separated): host names,
+    /// `*.suffix` for a domain's hosts (https only), or an exact `http://host:port` origin for a
+    /// push service on this machine. Empty: the services browsers use (see `push`).
+    #[arg(long, env = "QIAO_PUSH_HOSTS", value_delimiter = ',')]
+    pub push_hosts: Vec<String>,
+    /// Who runs this server, told to push services (`mailto:it@example.com` or an https URL).
+    /// Unset: `--public-url` when it is https.
+    #[arg(long, env = "QIAO_PUSH_SUBJECT")]
+    pub push_subject: Option<String>,
 }
 
 impl Config {
@@ -47,6 +56,8 @@ impl Config {
             sync_frames_per_sec: 200,
             secure_cookies: false,
             public_url: None,
+            push_hosts: vec![],
+            push_subject: None,
         }
     }
 

@@ -11,6 +11,7 @@ pub mod kb;
 pub mod modules;
 pub mod oidc;
 pub mod projects;
+pub mod push;
 pub mod sessions;
 pub mod settings;
 
@@ -29,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .merge(directory::router())
         .merge(files::router())
         .merge(projects::router())
+        .merge(push::router())
         .merge(kb::router())
         .merge(sessions::router())
         .merge(modules::router())

@@ -13,6 +13,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod oidc;
+pub mod push;
 pub mod store;
 pub mod sync;
 
@@ -38,6 +39,8 @@ pub struct AppState {
     pub dummy_hash: String,
     /// HR imports being applied, by preview token: how far each has got (for the progress bar).
     pub import_progress: Arc<actions::import::ProgressBoard>,
+    /// Web push: the relay's VAPID key and the sender ([`push`]).
+    pub push: Arc<push::Push>,
 }
 
 impl AppState {
@@ -47,7 +50,9 @@ impl AppState {
         let mut peer = [0u8; 8];
         rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut peer);
         let server_peer = qiao_model::ids::PeerId(format!("qiao-relay-{}", hex::encode(peer)));
+        let push = Arc::new(push::Push::load(&store, &config).await?);
         let state = Self {
+            push,
             registry: Arc::new(sync::registry::Registry::new(store.clone(), server_peer)),
             store,
             blobs,
@@ -61,6 +66,7 @@ impl AppState {
         // The directory document follows the tables, including accounts added from the command
         // line since the last start.
         actions::directory::publish(&state).await?;
+        state.registry.set_events(push::start(&state));
         Ok(state)
     }
 }

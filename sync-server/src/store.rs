@@ -21,6 +21,7 @@ pub mod directory;
 pub mod files;
 pub mod kb;
 pub mod projects;
+pub mod push;
 pub mod sessions;
 pub mod settings;
 

@@ -282,6 +282,31 @@ fn reaction_key(message: &str, emoji: &str, user: UserId) -> String {
     format!("{message}|{emoji}|{user}")
 }
 
+/// The messages a document has now that it did not have at `before` (heads it had earlier), in
+/// document order: what a batch of incoming changes added. Messages are never removed from the
+/// list (deleting sets a flag), so a list no longer than before means nothing was added, and
+/// that common case (reactions, edits, receipts) costs two length lookups.
+pub fn messages_added(doc: &impl ReadDoc, before: &[automerge::ChangeHash]) -> Vec<ChatMessage> {
+    let Some(list) = obj(doc, "messages", ObjType::List) else { return Vec::new() };
+    let had = doc.length_at(&list, before);
+    if doc.length(&list) <= had {
+        return Vec::new();
+    }
+    let old: BTreeSet<String> = (0..had)
+        .filter_map(|i| match doc.get_at(&list, i, before) {
+            Ok(Some((Value::Object(ObjType::Map), m))) => match doc.get_at(&m, "id", before) {
+                Ok(Some((Value::Scalar(s), _))) => match s.as_ref() {
+                    ScalarValue::Str(id) => Some(id.to_string()),
+                    _ => None,
+                },
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    messages(doc).into_iter().filter(|m| !old.contains(&m.id)).collect()
+}
+
 /// All messages of a segment in document order. Entries that do not parse (written by a newer or
 /// hostile client) are skipped rather than failing the whole segment.
 pub fn messages(doc: &impl ReadDoc) -> Vec<ChatMessage> {
@@ -713,6 +738,24 @@ mod tests {
         b.put(ROOT, "channel", "elsewhere").unwrap();
         b.commit();
         assert_eq!(validate(&last_change(&mut b), UserId(2), EMPLOYEE), Err(Violation::Root));
+    }
+
+    #[test]
+    fn messages_added_lists_only_what_new_changes_brought() {
+        let c = ChannelId("c-added".into());
+        let mut doc = genesis(&c, 0);
+        append(&mut doc, &ChatMessage::new("m1".into(), UserId(1), "A".into(), 1, "first".into())).unwrap();
+        let before = doc.get_heads();
+        assert!(messages_added(doc.document(), &before).is_empty());
+        react(&mut doc, "m1", "👍", UserId(2), true, 2).unwrap();
+        assert!(messages_added(doc.document(), &before).is_empty(), "a reaction adds no message");
+        let mut other = doc.fork();
+        append(&mut other, &ChatMessage::new("m2".into(), UserId(2), "B".into(), 3, "second".into())).unwrap();
+        append(&mut doc, &ChatMessage::new("m3".into(), UserId(1), "A".into(), 4, "third".into())).unwrap();
+        doc.merge(&mut other).unwrap();
+        let ids: Vec<String> = messages_added(doc.document(), &before).into_iter().map(|m| m.id).collect();
+        assert_eq!(ids.len(), 2);
+        assert!(ids.contains(&"m2".to_string()) && ids.contains(&"m3".to_string()));
     }
 
     #[test]

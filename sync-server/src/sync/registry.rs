@@ -137,12 +137,66 @@ struct Slot {
 pub struct Registry {
     store: Store,
     server_peer: PeerId,
+    /// Where stored changes are reported for web push ([`crate::push`]); unset in tools that
+    /// run a registry without a relay around it.
+    events: std::sync::OnceLock<crate::push::EventSink>,
     slots: Mutex<HashMap<DocumentId, Arc<tokio::sync::Mutex<Slot>>>>,
 }
 
 impl Registry {
     pub fn new(store: Store, server_peer: PeerId) -> Self {
-        Self { store, server_peer, slots: Mutex::new(HashMap::new()) }
+        Self { store, server_peer, events: std::sync::OnceLock::new(), slots: Mutex::new(HashMap::new()) }
+    }
+
+    /// Report stored changes to `sink` from now on (once; later calls are ignored).
+    pub fn set_events(&self, sink: crate::push::EventSink) {
+        let _ = self.events.set(sink);
+    }
+
+    /// Run `f` on document `id` as the relay holds it: the copy in memory when it is open, else
+    /// one built from the store for this call only (not kept: nobody is syncing it).
+    pub async fn read_doc<R>(
+        &self,
+        id: DocumentId,
+        kind: &DocKind,
+        f: impl FnOnce(&Automerge) -> R,
+    ) -> Result<R, AppError> {
+        let slot = self.slots.lock().unwrap_or_else(|p| p.into_inner()).get(&id).cloned();
+        if let Some(slot) = slot {
+            let s = slot.lock().await;
+            if !s.evicted
+                && let Some(doc) = &s.doc
+            {
+                return Ok(f(doc));
+            }
+        }
+        let mut doc = match kind.genesis() {
+            Some(mut g) => g.document().clone(),
+            None => Automerge::new(),
+        };
+        for (_, _, bytes) in &self.store.load_chunks(id).await? {
+            contain(|| doc.load_incremental(bytes))
+                .map_err(|e| AppError::Internal(format!("stored document {id} does not load: {e}")))?;
+        }
+        Ok(f(&doc))
+    }
+
+    /// Tell web push what the changes just stored brought: new chat messages (looked for only
+    /// while someone has a push subscription), or a changed board (its reminders).
+    fn report(&self, id: DocumentId, kind: &DocKind, doc: &Automerge, before: &[automerge::ChangeHash]) {
+        let Some(sink) = self.events.get() else { return };
+        match kind {
+            DocKind::ChatSegment { channel, .. } if sink.subscribers.load(std::sync::atomic::Ordering::Relaxed) => {
+                let messages = chat::messages_added(doc, before);
+                if !messages.is_empty() {
+                    sink.send(crate::push::Event::Chat { channel: channel.clone(), messages });
+                }
+            }
+            DocKind::ProjectBoard { project } => {
+                sink.send(crate::push::Event::Board { doc: id, project: project.clone() })
+            }
+            _ => {}
+        }
     }
 
     pub fn server_peer(&self) -> &PeerId {
@@ -327,6 +381,7 @@ impl Registry {
                 self.store.compact(id, &snapshot, last_seq).await?;
                 s.chunks_since_snapshot = 0;
             }
+            self.report(id, &s.kind, s.doc.as_ref().expect("present"), &before);
             // A page named in a space exists from now on: its document can be served.
             if let DocKind::KbSpace { space } = &s.kind {
                 let pages = kb::page_ids(s.doc.as_ref().expect("present"));
