@@ -90,12 +90,23 @@ impl Segments {
     }
 }
 
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// `performance.mark(name)`: a point on the page's timeline that `PerformanceObserver`s and
+    /// the DevTools timeline see. `scripts/bench-chat-open.sh` splits a conversation's opening
+    /// with the two below: `qiao:chat-open` when the view starts, `qiao:chat-segments-open` when
+    /// its newest segments are loaded (from IndexedDB, or their genesis) and about to render.
+    #[wasm_bindgen(js_namespace = performance, js_name = mark)]
+    fn mark(name: &str);
+}
+
 #[component]
 pub fn ChannelView(channel: ChannelSummary, sidebar_open: RwSignal<bool>) -> impl IntoView {
     let i18n = expect_i18n();
     let repo = expect_repo();
     let me = expect_session().me.get_untracked().expect("logged in");
 
+    mark("qiao:chat-open");
     let local_head: u32 = super::read_state::local_head(&channel.id);
     let head = channel.head_segment.max(local_head);
     let segments = Segments {
@@ -109,6 +120,7 @@ pub fn ChannelView(channel: ChannelSummary, sidebar_open: RwSignal<bool>) -> imp
             segments.open_segment(head - 1).await;
         }
         segments.open_segment(head).await;
+        mark("qiao:chat-segments-open");
         segments.loading.set(false);
     });
 
