@@ -247,6 +247,11 @@ impl Repo {
         Some(version.get())
     }
 
+    /// A document's version without subscribing to it (event handlers).
+    pub fn version_untracked(&self, id: DocumentId) -> Option<u64> {
+        self.inner.borrow().docs.get(&id).map(|e| e.version.get_untracked())
+    }
+
     /// Read a document without subscribing to it (event handlers, async tasks).
     pub fn read_untracked<R>(&self, id: DocumentId, f: impl FnOnce(&AutoCommit) -> R) -> Option<R> {
         let inner = self.inner.borrow();

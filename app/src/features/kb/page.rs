@@ -250,6 +250,10 @@ fn PageView(space: String, editable: bool, meta: PageMeta) -> impl IntoView {
     let root: NodeRef<Div> = NodeRef::new();
     // What the editor element shows, as blocks: the last render or the last input read back.
     let shown: StoredValue<Option<Vec<Block>>> = StoredValue::new(None);
+    // The document's version whose body `shown` is (`None` while a change is not rendered yet):
+    // a keystroke then writes only the difference from `shown` (`kb::write_edit`), and the
+    // render check below skips reading back what the editor itself just wrote.
+    let shown_at: StoredValue<Option<u64>> = StoredValue::new(None);
     let composing = StoredValue::new(false);
     let current_kind = RwSignal::new("p".to_string());
 
@@ -258,13 +262,17 @@ fn PageView(space: String, editable: bool, meta: PageMeta) -> impl IntoView {
         if !ready.get() {
             return;
         }
-        let Some(blocks) = repo.with_value(|r| r.read(doc_id, kb::blocks)) else { return };
+        let Some(version) = repo.with_value(|r| r.version(doc_id)) else { return };
         let Some(el) = root.get() else { return };
-        if composing.get_value() || shown.with_value(|s| s.as_ref() == Some(&blocks)) {
+        if composing.get_value() || shown_at.get_value() == Some(version) {
             return;
         }
-        editor::render(&el, &blocks);
-        shown.set_value(Some(blocks));
+        let Some(blocks) = repo.with_value(|r| r.read_untracked(doc_id, kb::blocks)) else { return };
+        if shown.with_value(|s| s.as_ref() != Some(&blocks)) {
+            editor::render(&el, &blocks);
+            shown.set_value(Some(blocks));
+        }
+        shown_at.set_value(Some(version));
     });
 
     let read_back = move || {
@@ -273,11 +281,32 @@ fn PageView(space: String, editable: bool, meta: PageMeta) -> impl IntoView {
             return;
         }
         let parsed = editor::parse(&el);
+        let r = repo.get_value();
+        let in_sync = shown_at.get_value().is_some() && shown_at.get_value() == r.version_untracked(doc_id);
         if shown.with_value(|s| s.as_ref() == Some(&parsed)) {
+            if !in_sync && let Some(blocks) = r.read_untracked(doc_id, kb::blocks) {
+                // A change arrived during a composition that changed nothing: show it now.
+                editor::render(&el, &blocks);
+                shown.set_value(Some(blocks));
+                shown_at.set_value(r.version_untracked(doc_id));
+            }
             return;
         }
-        shown.set_value(Some(parsed.clone()));
-        repo.with_value(|r| r.change(doc_id, |d| kb::write_blocks(d, &parsed, now_ms())));
+        let mut before = None;
+        shown.update_value(|s| before = s.take());
+        r.change(doc_id, |d| match before {
+            Some(before) if in_sync => kb::write_edit(d, &before, &parsed, now_ms()),
+            Some(before) => {
+                // The document changed since the editor last showed it (a colleague's edit during
+                // a composition): move this edit onto it, then render the result.
+                let current = kb::blocks(d);
+                kb::write_edit(d, &current, &kb::rebase(&before, &parsed, &current), now_ms())
+            }
+            // Nothing was shown yet: the editor's content is the page.
+            None => kb::write_blocks(d, &parsed, now_ms()),
+        });
+        shown.set_value(Some(parsed));
+        shown_at.set_value(if in_sync { r.version_untracked(doc_id) } else { None });
     };
     let sync_kind = move || {
         if let Some(el) = root.get_untracked()
