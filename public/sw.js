@@ -15,7 +15,7 @@
  * - Hashed files: cache first (their name changes when their content does). Other static files
  *   (icons, manifest, sw-register.js): served from cache, refreshed in the background.
  * - /api/*, /sync, /sw.js, other origins and non-GET requests are not touched at all.
- * - A new worker waits until the page posts {type: "SKIP_WAITING"} (sw-register.js does that
+ * - A new worker waits until the page posts {type: "SKIP_WAITING"}  (sw-register.js does that
  *   when the user accepts the "new version" banner): no surprise swap under a running app.
  */
 "use strict";
@@ -332,4 +332,92 @@ self.addEventListener("fetch", (event) => {
     return;
   }
   if (isShellRequest(request, url)) handleShell(event);
+});
+
+/* ---- Web push ------------------------------------------------------------------------------
+ * The relay encrypts a small JSON payload for this device (see sync-server/src/push.rs):
+ *   { kind: "dm" | "mention" | "reminder", title, place, body, tag, url }
+ * The worker words it in the browser's language (the worker cannot read the app's setting) and
+ * shows it; a click focuses an open Qiao window and tells it where to go ({type: "QIAO_OPEN"}),
+ * or opens the app at `url`. */
+
+const PUSH_TEXT = {
+  zh: {
+    mention: (p) => `${p.title} 在「${p.place}」中提到了你`,
+    reminder: (p) => `任务提醒：${p.title}`,
+    reminderBody: "点击查看任务",
+    fallback: "桥 有新消息",
+  },
+  en: {
+    mention: (p) => `${p.title} mentioned you in ${p.place}`,
+    reminder: (p) => `Task reminder: ${p.title}`,
+    reminderBody: "Open the task",
+    fallback: "New activity in Qiao",
+  },
+};
+
+function pushLanguage() {
+  const lang = (self.navigator && self.navigator.language) || "zh-CN";
+  return lang.toLowerCase().startsWith("en") ? "en" : "zh";
+}
+
+/** The notification's title and options for a payload. */
+function notificationFor(payload) {
+  const t = PUSH_TEXT[pushLanguage()];
+  const p = payload && typeof payload === "object" ? payload : {};
+  const str = (v) => (typeof v === "string" ? v : "");
+  // Only a same-origin path is ever opened: a payload cannot send the reader elsewhere.
+  const url = str(p.url).startsWith("/") && !str(p.url).startsWith("//") ? str(p.url) : "/";
+  let title = t.fallback;
+  let body = str(p.body);
+  if (p.kind === "dm") title = str(p.title) || t.fallback;
+  else if (p.kind === "mention") title = t.mention({ title: str(p.title), place: str(p.place) });
+  else if (p.kind === "reminder") {
+    title = t.reminder({ title: str(p.title) });
+    body = body || t.reminderBody;
+  }
+  return {
+    title,
+    options: {
+      body,
+      tag: str(p.tag) || undefined,
+      icon: "/icons/icon-192.png",
+      badge: "/icons/icon-192.png",
+      data: { url },
+      // A new message in the same conversation replaces the old notification and still rings.
+      renotify: Boolean(p.tag),
+    },
+  };
+}
+
+self.addEventListener("push", (event) => {
+  let payload = null;
+  try {
+    payload = event.data ? event.data.json() : null;
+  } catch {
+    payload = null;
+  }
+  const { title, options } = notificationFor(payload);
+  event.waitUntil(self.registration.showNotification(title, options));
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const url = (event.notification.data && event.notification.data.url) || "/";
+  event.waitUntil(
+    (async () => {
+      const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+      const mine = windows.find((w) => new URL(w.url).origin === self.location.origin);
+      if (mine) {
+        mine.postMessage({ type: "QIAO_OPEN", url });
+        try {
+          await mine.focus();
+        } catch {
+          /* focusing may be refused; the page still goes there */
+        }
+        return;
+      }
+      await self.clients.openWindow(url);
+    })(),
+  );
 });

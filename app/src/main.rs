@@ -7,6 +7,7 @@ mod contexts;
 mod features;
 mod i18n;
 mod modules;
+mod push;
 mod storage;
 mod sync;
 

@@ -165,6 +165,8 @@ pub fn NotifyPrompt() -> impl IntoView {
             leptos::task::spawn_local(async move {
                 let _ = wasm_bindgen_futures::JsFuture::from(p).await;
                 ask.set(system_permission() == Some(web_sys::NotificationPermission::Default));
+                // Allowed: this device can be told of messages while the app is closed, too.
+                let _ = crate::push::subscribe().await;
             });
         }
     };

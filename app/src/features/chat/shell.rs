@@ -195,6 +195,7 @@ pub fn Shell() -> impl IntoView {
     // selection after login does not.
     let nav = provide_nav();
     let reminders = crate::features::tasks::reminders::watch(projects, me.id);
+    crate::push::start(nav, channels, projects);
     // Memoised: `nav.page` is set again whenever a channel is picked, and re-rendering the page
     // would mount the open conversation twice (the second mount would find it already read).
     let page = Memo::new(move |_| nav.page.get());
