@@ -451,7 +451,9 @@ async function main() {
       }
       if (!offline) {
         for (const k of ["long", "fresh"]) add("memory", k, await page.evaluate(reopenInPage, { general: GENERAL, plan: plans[k].click }));
-        if (rep === 1) log(`peer store: ${await page.evaluate(peerFillInPage, longMessages)} messages`);
+        // The peer's store, in this profile (each rep's is new).
+        const filled = await page.evaluate(peerFillInPage, longMessages);
+        if (rep === 1) log(`peer store: ${filled} messages`);
         await page.evaluate(selectInPage, plans.long.click.name);
         await quiet(page);
         const p = await page.evaluate(peerInPage, { n: opt.latest });
