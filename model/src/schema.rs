@@ -8,6 +8,7 @@ pub mod announcements;
 pub mod chat;
 pub mod directory;
 pub mod kb;
+pub mod stored;
 pub mod tasks;
 pub mod user_state;
 

@@ -2,7 +2,9 @@
 //!
 //! - **Local first.** [`Repo::open`] loads a document from IndexedDB before any network; a
 //!   document that does not exist locally starts from its deterministic genesis
-//!   ([`qiao_model::schema`]), so it can be written offline at once.
+//!   ([`qiao_model::schema`]), so it can be written offline at once. Stored chunks are loaded
+//!   whole where they can be (`qiao_model::schema::stored`); compaction writes snapshots that
+//!   hold the genesis so that they can.
 //! - **Nothing typed is lost.** [`Repo::change`] applies a change and writes it to IndexedDB as a
 //!   new chunk, then tells the relay. The outbox is the document itself: whatever the relay has
 //!   not acknowledged is found again by the sync protocol on the next connection, after a reload
@@ -53,6 +55,8 @@ impl ConnStatus {
 
 struct Entry {
     doc: AutoCommit,
+    /// The document's genesis, saved: compaction folds the stored chunks onto it.
+    genesis: Vec<u8>,
     sync: sync::State,
     requested: bool,
     /// Bumped on every change, local or remote: views read documents inside a tracked closure.
@@ -194,12 +198,10 @@ impl Repo {
         if let Some(e) = self.inner.borrow().docs.get(&id) {
             return e.version;
         }
-        let mut doc = genesis();
-        for (_, bytes) in &chunks {
-            if let Err(e) = doc.load_incremental(bytes) {
-                leptos::logging::warn!("skipping a damaged chunk of {key}: {e}");
-            }
-        }
+        let mut genesis = genesis();
+        let genesis_bytes = genesis.save();
+        let stored: Vec<&[u8]> = chunks.iter().map(|(_, b)| b.as_slice()).collect();
+        let mut doc = qiao_model::schema::stored::open(genesis, &stored);
         let actor = self.inner.borrow().actor.clone();
         doc.set_actor(actor);
         // What genesis and the stored chunks hold is already on disk.
@@ -213,7 +215,16 @@ impl Repo {
         let pending = RwSignal::new(0);
         self.inner.borrow_mut().docs.insert(
             id,
-            Entry { doc, sync: sync::State::new(), requested: false, version, pending, acked, chunk_writes: 0 },
+            Entry {
+                doc,
+                genesis: genesis_bytes,
+                sync: sync::State::new(),
+                requested: false,
+                version,
+                pending,
+                acked,
+                chunk_writes: 0,
+            },
         );
         self.recount_pending(id);
         self.opened.update(|n| *n += 1);
@@ -330,16 +341,16 @@ impl Repo {
             let doc = id.to_string();
             let name = format!("qiao-compact-{doc}");
             let d2 = doc.clone();
+            let Some(genesis) = r.inner.borrow().docs.get(&id).map(|e| e.genesis.clone()) else { return };
             let _ = idb::with_lock_if_available(&name, async move {
                 let Ok(chunks) = idb::load_chunks(&d2).await else { return };
                 if chunks.len() < 2 {
                     return;
                 }
-                let mut merged = AutoCommit::new();
-                for (_, bytes) in &chunks {
-                    let _ = merged.load_incremental(bytes);
-                }
-                let snapshot = merged.save();
+                // A snapshot that holds the genesis opens with one `AutoCommit::load`.
+                let Ok(genesis) = AutoCommit::load(&genesis) else { return };
+                let stored: Vec<&[u8]> = chunks.iter().map(|(_, b)| b.as_slice()).collect();
+                let snapshot = qiao_model::schema::stored::snapshot(genesis, &stored);
                 let keys: Vec<String> = chunks.into_iter().map(|(k, _)| k).collect();
                 let new_key = idb::new_chunk_key(&d2);
                 if let Err(e) = idb::replace_chunks(&d2, &new_key, &snapshot, &keys).await {
