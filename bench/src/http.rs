@@ -16,6 +16,18 @@ pub async fn request(
     token: Option<&str>,
     body: Option<&serde_json::Value>,
 ) -> Result<(u16, String), Error> {
+    request_within(TIMEOUT, port, method, path, token, body).await
+}
+
+/// [`request`] with its own time limit (an HR import of 10,000 people hashes 10,000 passwords).
+pub async fn request_within(
+    limit: Duration,
+    port: u16,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&serde_json::Value>,
+) -> Result<(u16, String), Error> {
     let fut = async {
         let mut s = TcpStream::connect(("127.0.0.1", port)).await?;
         let body = body.map(|b| b.to_string()).unwrap_or_default();
@@ -33,7 +45,7 @@ pub async fn request(
         s.read_to_end(&mut raw).await?;
         parse(&raw)
     };
-    tokio::time::timeout(TIMEOUT, fut).await.map_err(|_| Error::msg(format!("{method} {path}: timed out")))?
+    tokio::time::timeout(limit, fut).await.map_err(|_| Error::msg(format!("{method} {path}: timed out")))?
 }
 
 fn parse(raw: &[u8]) -> Result<(u16, String), Error> {
@@ -72,7 +84,19 @@ pub async fn json(
     token: Option<&str>,
     body: Option<&serde_json::Value>,
 ) -> Result<serde_json::Value, Error> {
-    let (status, text) = request(port, method, path, token, body).await?;
+    json_within(TIMEOUT, port, method, path, token, body).await
+}
+
+/// [`json`] with its own time limit.
+pub async fn json_within(
+    limit: Duration,
+    port: u16,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&serde_json::Value>,
+) -> Result<serde_json::Value, Error> {
+    let (status, text) = request_within(limit, port, method, path, token, body).await?;
     if !(200..300).contains(&status) {
         return Err(Error::msg(format!("{method} {path} → {status} {text}")));
     }

@@ -15,8 +15,8 @@
 //! (`scripts/bench-chat-open.sh`, [`chat_open`]).
 
 mod board;
-mod chat_open;
 mod chat_fan_out;
+mod chat_open;
 mod chat_search;
 mod client;
 mod http;

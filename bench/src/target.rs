@@ -59,6 +59,15 @@ struct Account {
     token: String,
 }
 
+/// What [`Target::member_channel`] made.
+pub struct Seeded {
+    pub channel: ChannelId,
+    /// Seconds spent seeding, not counting `busy_after_logins`.
+    pub secs: f64,
+    /// Seconds the relay stayed busy after the last login (see [`Target::member_channel`]).
+    pub busy_after_logins: f64,
+}
+
 /// Who a client is: the token it presents (relay only) and the user its actor is bound to.
 pub struct Identity {
     pub token: Option<String>,
@@ -193,11 +202,112 @@ impl Target {
     }
 
     async fn login(&self, username: &str, password: &str) -> Result<Account, Error> {
-        let body = serde_json::json!({ "username": username, "password": password });
-        let r = http::json(self.port, "POST", "/api/auth/login", None, Some(&body)).await?;
-        let token = r["token"].as_str().ok_or_else(|| Error::msg("login answer lacks a token"))?.to_string();
-        let id = r["user"]["id"].as_i64().ok_or_else(|| Error::msg("login answer lacks user.id"))?;
-        Ok(Account { id: UserId(id), token })
+        login(self.port, username, password).await
+    }
+
+    /// One channel with `members` people in it, of whom `online` are logged in: their sessions
+    /// become the identities of the following connections ([`Target::identity`]).
+    ///
+    /// On the relay: the people are added with `qiao-server user add-many` (one transaction, one
+    /// shared password hashed once: an HR import hashes a password per person, about 50 ms each
+    /// here, so 10,000 would take minutes), their ids come from `GET /api/directory`, and the
+    /// channel is a private one the admin creates with all of them as members in one request
+    /// (`POST /api/channels` with `members`). The `online` people are added and logged in
+    /// first, and the relay is left to finish what the logins set off before the others are
+    /// added: every login republishes the directory document in the background, at a cost that
+    /// grows with the directory (about 0.5 s each at 10,000 people), so 1,000 logins into a
+    /// directory of 10,000 keep the relay busy for many minutes. On the peer, which has no
+    /// accounts or membership, the channel is a random id.
+    pub async fn member_channel(&mut self, members: usize, online: usize) -> Result<Seeded, Error> {
+        let t0 = Instant::now();
+        if self.kind == Kind::Peer {
+            let channel = self.channels(1, "members").await?.remove(0);
+            return Ok(Seeded { channel, secs: 0.0, busy_after_logins: 0.0 });
+        }
+        let online = online.min(members);
+        let admin = self.admin_token.clone().ok_or_else(|| Error::msg("not provisioned"))?;
+        self.add_many("m", online).await?;
+        // Logins verify an argon2 hash each: a few at a time keeps both cores busy.
+        let port = self.port;
+        let mut set = tokio::task::JoinSet::new();
+        let mut todo = (0..online).map(|i| format!("m{i:05}")).enumerate();
+        let mut accounts = vec![None; online];
+        loop {
+            while set.len() < 4 {
+                let Some((i, u)) = todo.next() else { break };
+                set.spawn(async move { (i, login(port, &u, USER_PASSWORD).await) });
+            }
+            let Some(r) = set.join_next().await else { break };
+            let (i, a) = r.map_err(|e| Error::msg(format!("login task: {e}")))?;
+            accounts[i] = Some(a?);
+        }
+        self.accounts = accounts.into_iter().flatten().collect();
+        crate::log(format!(
+            "[qiao] {} added and logged in at {:.1} s",
+            self.accounts.len(),
+            t0.elapsed().as_secs_f64()
+        ));
+        let busy_after_logins = self.quiet(Duration::from_secs(900)).await;
+        crate::log(format!("[qiao] relay idle {busy_after_logins:.1} s after the last login"));
+        self.add_many("n", members - online).await?;
+        let dir =
+            http::json_within(Duration::from_secs(120), self.port, "GET", "/api/directory", Some(&admin), None).await?;
+        let ids: Vec<i64> = dir["users"]
+            .as_array()
+            .ok_or_else(|| Error::msg("directory answer lacks users"))?
+            .iter()
+            .filter(|u| {
+                u["username"].as_str().is_some_and(|n| (n.starts_with('m') || n.starts_with('n')) && n.len() == 6)
+            })
+            .filter_map(|u| u["id"].as_i64())
+            .collect();
+        if ids.len() != members {
+            return Err(Error::msg(format!("the directory lists {} of the {members} people added", ids.len())));
+        }
+        let body = serde_json::json!({ "name": "all-hands", "private": true, "members": ids });
+        let ch =
+            http::json_within(Duration::from_secs(300), self.port, "POST", "/api/channels", Some(&admin), Some(&body))
+                .await?;
+        let channel = ChannelId(ch["id"].as_str().ok_or_else(|| Error::msg("channel answer lacks an id"))?.to_string());
+        crate::log(format!("[qiao] channel of {} members made at {:.1} s", ch["members"], t0.elapsed().as_secs_f64()));
+        Ok(Seeded { channel, secs: t0.elapsed().as_secs_f64() - busy_after_logins, busy_after_logins })
+    }
+
+    /// `qiao-server user add-many`: `count` employees `<prefix>00000`… with the bench's password.
+    async fn add_many(&self, prefix: &str, count: usize) -> Result<(), Error> {
+        if count == 0 {
+            return Ok(());
+        }
+        let out = Command::new(&self.tools.relay_bin)
+            .args(["user", "add-many", "--data-dir"])
+            .arg(&self.data_dir)
+            .args(["--prefix", prefix, "--count", &count.to_string(), "--password", USER_PASSWORD])
+            .stdin(Stdio::null())
+            .output()
+            .await?;
+        if !out.status.success() {
+            return Err(Error::msg(format!("user add-many: {}", String::from_utf8_lossy(&out.stderr))));
+        }
+        Ok(())
+    }
+
+    /// Wait until the server has used under 5% of a core for a whole second (at most `within`):
+    /// the work set off by the seeding (on the relay, every login republishes the directory
+    /// document in the background) must not land in the measured period. How long it took.
+    pub async fn quiet(&self, within: Duration) -> f64 {
+        let t0 = Instant::now();
+        let mut last = self.cpu_seconds();
+        while t0.elapsed() < within {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let now = self.cpu_seconds();
+            if let (Some(a), Some(b)) = (last, now)
+                && b - a < 0.05
+            {
+                break;
+            }
+            last = now;
+        }
+        t0.elapsed().as_secs_f64()
     }
 
     /// `n` channels to put documents in: created over the API on the relay (which registers their
@@ -290,6 +400,14 @@ impl Target {
         let tail = lines[lines.len().saturating_sub(15)..].join("\n    ");
         format!("last lines of {}:\n    {tail}", self.log_path.display())
     }
+}
+
+async fn login(port: u16, username: &str, password: &str) -> Result<Account, Error> {
+    let body = serde_json::json!({ "username": username, "password": password });
+    let r = http::json(port, "POST", "/api/auth/login", None, Some(&body)).await?;
+    let token = r["token"].as_str().ok_or_else(|| Error::msg("login answer lacks a token"))?.to_string();
+    let id = r["user"]["id"].as_i64().ok_or_else(|| Error::msg("login answer lacks user.id"))?;
+    Ok(Account { id: UserId(id), token })
 }
 
 /// Resident memory of process `pid` (VmRSS), in bytes.

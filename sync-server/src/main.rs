@@ -49,6 +49,20 @@ enum UserCommand {
         #[arg(long, env = "QIAO_DATA_DIR", default_value = "data")]
         data_dir: std::path::PathBuf,
     },
+    /// Add `count` employees named `<prefix>00000`, `<prefix>00001`, … sharing one password, in
+    /// one transaction: seeding for load tests and staging (the chat benchmark's 10,000-member
+    /// channel). The password is hashed once, so this takes seconds where an HR import of as
+    /// many people hashes a password per person. Real people come in through the HR import.
+    AddMany {
+        #[arg(long)]
+        prefix: String,
+        #[arg(long)]
+        count: usize,
+        #[arg(long, env = "QIAO_NEW_USER_PASSWORD", hide_env_values = true)]
+        password: String,
+        #[arg(long, env = "QIAO_DATA_DIR", default_value = "data")]
+        data_dir: std::path::PathBuf,
+    },
 }
 
 #[tokio::main]
@@ -103,6 +117,36 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let id = store.create_user(username.trim(), &display, &hash, role).await?;
             store.audit(None, None, "user.add", false, &format!("{id} {username} via cli")).await?;
             println!("added user {username} (id {id})");
+        }
+        Command::User { command: UserCommand::AddMany { prefix, count, password, data_dir } } => {
+            if prefix.trim().is_empty() || password.len() < 8 || count == 0 || count > 100_000 {
+                return Err("a prefix, 1 to 100,000 users and a password of at least 8 characters are required".into());
+            }
+            let store = Store::open(&data_dir).await?;
+            let hash = auth::hash_password(&password)?;
+            let now = qiao_server::store::now_ms();
+            let mut tx = store.begin().await?;
+            let (mut first, mut last) = (0i64, 0i64);
+            for i in 0..count {
+                let username = format!("{}{i:05}", prefix.trim());
+                let id = sqlx::query(
+                    "INSERT INTO users (username, display_name, password_hash, role, created_at) VALUES (?, ?, ?, 'employee', ?)",
+                )
+                .bind(&username)
+                .bind(&username)
+                .bind(&hash)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .last_insert_rowid();
+                if i == 0 {
+                    first = id;
+                }
+                last = id;
+            }
+            tx.commit().await?;
+            store.audit(None, None, "user.add", false, &format!("{count} users {prefix}* via cli add-many")).await?;
+            println!("added {count} users {prefix}{:05}..{prefix}{:05} (ids {first}..{last})", 0, count - 1);
         }
     }
     Ok(())

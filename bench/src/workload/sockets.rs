@@ -16,7 +16,7 @@ use crate::Error;
 use crate::client::Event;
 use crate::report::Latencies;
 use crate::target::Target;
-use qiao_model::ids::DocumentId;
+use qiao_model::ids::{ChannelId, DocumentId};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -55,6 +55,13 @@ pub struct Sockets {
 pub async fn run(target: &mut Target, scale: &Scale) -> Result<Sockets, Error> {
     let docs_n = (scale.sockets / scale.fan_out).max(1);
     let channels = target.channels(docs_n, "sockets").await?;
+    run_on(target, scale, &channels).await
+}
+
+/// The workload on channels made beforehand: connection `i` syncs the first segment of
+/// `channels[i % channels.len()]` (the chat fan-out workload passes one channel of many members).
+pub async fn run_on(target: &mut Target, scale: &Scale, channels: &[ChannelId]) -> Result<Sockets, Error> {
+    let docs_n = channels.len().max(1);
     let docs: Vec<DocumentId> = channels.iter().map(|c| replica(c, 0).id).collect();
 
     // RSS sampler, from before the first connection to the end of the run.
