@@ -163,6 +163,19 @@ pub struct Member {
     pub role: String,
 }
 
+/// `GET /api/channels/{id}/members?q=&limit=&after=`: one page of a conversation's members,
+/// owners first, then by name. A channel may have 10,000 members: the list comes a page at a
+/// time, and `q` filters by name or username on the relay.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberPage {
+    pub members: Vec<Member>,
+    /// Members matching `q` (all members without it).
+    pub total: u32,
+    /// Pass as `after` for the next page; `None` on the last one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}
+
 /// `POST /api/dms`: open (or find) the 1:1 conversation with `user`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct OpenDm {

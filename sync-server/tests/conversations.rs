@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use qiao_model::api::{ChannelSummary, ConversationKind, Member};
+use qiao_model::api::{ChannelSummary, ConversationKind, Member, MemberPage};
 use qiao_model::protocol::Message;
 use std::time::{Duration, Instant};
 
@@ -89,7 +89,7 @@ async fn employees_create_groups_of_at_most_five() {
         relay.post("/api/channels", Some(&boss.token), serde_json::json!({ "name": "公告", "private": false })).await;
     assert_eq!(r.status, 403);
     let members: Vec<Member> =
-        relay.get(&format!("/api/channels/{}/members", group.id), Some(&boss.token)).await.json();
+        relay.get(&format!("/api/channels/{}/members", group.id), Some(&boss.token)).await.json::<MemberPage>().members;
     assert_eq!(members.len(), 5);
     assert_eq!(members.iter().filter(|m| m.role == "owner").count(), 1);
 }

@@ -4,11 +4,12 @@ use crate::AppState;
 use crate::actions::channels as act;
 use crate::auth::AuthUser;
 use crate::error::AppError;
-use axum::extract::{Path, State};
+use crate::store::channels::MemberCursor;
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use qiao_model::api::{AddMember, ChannelSummary, CreateChannel, Member, OpenDm};
+use qiao_model::api::{AddMember, ChannelSummary, CreateChannel, MemberPage, OpenDm};
 use qiao_model::ids::{ChannelId, UserId};
 
 pub fn router() -> Router<AppState> {
@@ -40,12 +41,26 @@ async fn open_dm(
     Ok(Json(act::do_open_dm(&state, &who, req.user).await?))
 }
 
-/// Members are visible to whoever may read the conversation.
+/// `GET /api/channels/{id}/members` query: a filter, a page size and where the page starts.
+#[derive(serde::Deserialize)]
+struct MembersQuery {
+    #[serde(default)]
+    q: String,
+    limit: Option<u32>,
+    after: Option<String>,
+}
+
+/// Members per page unless asked otherwise, and at most.
+const MEMBERS_PAGE: u32 = 200;
+const MEMBERS_PAGE_MAX: u32 = 1_000;
+
+/// Members are visible to whoever may read the conversation, a page at a time.
 async fn members(
     State(state): State<AppState>,
     who: AuthUser,
     Path(id): Path<String>,
-) -> Result<Json<Vec<Member>>, AppError> {
+    Query(query): Query<MembersQuery>,
+) -> Result<Json<MemberPage>, AppError> {
     let id = ChannelId(id);
     let facts = state.store.channel_facts(&id).await?;
     let readable = match &facts {
@@ -55,7 +70,22 @@ async fn members(
     if !readable {
         return Err(AppError::NotFound(format!("no conversation {id}")));
     }
-    Ok(Json(state.store.members(&id).await?))
+    let after = match query.after.as_deref().filter(|a| !a.is_empty()) {
+        Some(a) => Some(MemberCursor::decode(a).ok_or_else(|| AppError::BadRequest("after: not a cursor".into()))?),
+        None => None,
+    };
+    let limit = query.limit.unwrap_or(MEMBERS_PAGE).clamp(1, MEMBERS_PAGE_MAX);
+    let q = query.q.trim();
+    if q.chars().count() > 100 {
+        return Err(AppError::BadRequest("q: at most 100 characters".into()));
+    }
+    let (members, total) = state.store.members_page(&id, q, after.as_ref(), limit + 1).await?;
+    let mut members = members;
+    let next = (members.len() > limit as usize).then(|| {
+        members.truncate(limit as usize);
+        MemberCursor::of(members.last().expect("a full page")).encode()
+    });
+    Ok(Json(MemberPage { members, total, next }))
 }
 
 async fn add_member(

@@ -6,6 +6,32 @@ use qiao_model::api::Member;
 use qiao_model::ids::{ChannelId, UserId};
 use sqlx::Row;
 
+/// Where a page of members ends: the last row's place in the order (owner first, name, id).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MemberCursor {
+    /// 1 for an owner, 0 for a member.
+    pub rank: i64,
+    pub name: String,
+    pub id: i64,
+}
+
+impl MemberCursor {
+    pub fn of(m: &Member) -> Self {
+        Self { rank: (m.role == "owner") as i64, name: m.display_name.clone(), id: m.id.0 }
+    }
+
+    /// Opaque to clients: base64url of JSON.
+    pub fn encode(&self) -> String {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).expect("plain data"))
+    }
+
+    pub fn decode(s: &str) -> Option<Self> {
+        use base64::Engine;
+        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s).ok()?).ok()
+    }
+}
+
 /// What the membership rules need to know about a conversation.
 #[derive(Clone, Debug)]
 pub struct ChannelFacts {
@@ -34,6 +60,61 @@ impl Store {
                 role: r.get("role"),
             })
             .collect())
+    }
+
+    /// One page of `channel`'s members matching `q` (name or username, case-insensitive),
+    /// owners first, then by display name and id: keyset-paged after `after` (the last row of
+    /// the previous page), so a page costs the same at the end of 10,000 members as at the start
+    /// and people joining meanwhile do not shift later pages.
+    pub async fn members_page(
+        &self,
+        channel: &ChannelId,
+        q: &str,
+        after: Option<&MemberCursor>,
+        limit: u32,
+    ) -> Result<(Vec<Member>, u32), AppError> {
+        let pattern = format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        const MATCH: &str =
+            "m.channel_id = ? AND (? = '' OR u.display_name LIKE ? ESCAPE '\\' OR u.username LIKE ? ESCAPE '\\')";
+        let total: i64 = sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM channel_members m JOIN users u ON u.id = m.user_id WHERE {MATCH}"
+        ))
+        .bind(channel.as_str())
+        .bind(q)
+        .bind(&pattern)
+        .bind(&pattern)
+        .fetch_one(self.pool())
+        .await?;
+        let (rank, name, id) = after.map(|c| (c.rank, c.name.clone(), c.id)).unwrap_or((2, String::new(), i64::MIN));
+        let rows = sqlx::query(&format!(
+            "SELECT u.id, u.username, u.display_name, m.role, (m.role = 'owner') AS rank
+             FROM channel_members m JOIN users u ON u.id = m.user_id
+             WHERE {MATCH} AND ((m.role = 'owner') < ?
+                  OR ((m.role = 'owner') = ? AND (u.display_name > ? OR (u.display_name = ? AND u.id > ?))))
+             ORDER BY rank DESC, u.display_name, u.id LIMIT ?"
+        ))
+        .bind(channel.as_str())
+        .bind(q)
+        .bind(&pattern)
+        .bind(&pattern)
+        .bind(rank)
+        .bind(rank)
+        .bind(&name)
+        .bind(&name)
+        .bind(id)
+        .bind(limit as i64)
+        .fetch_all(self.pool())
+        .await?;
+        let members = rows
+            .iter()
+            .map(|r| Member {
+                id: UserId(r.get("id")),
+                username: r.get("username"),
+                display_name: r.get("display_name"),
+                role: r.get("role"),
+            })
+            .collect();
+        Ok((members, total as u32))
     }
 
     /// `Some("owner" | "member")` when `user` belongs to `channel`.

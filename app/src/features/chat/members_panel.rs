@@ -7,11 +7,11 @@ use crate::contexts::expect_session;
 use crate::i18n::expect_i18n;
 use leptos::prelude::*;
 use qiao_model::acl::Role;
-use qiao_model::api::{AddMember, ChannelSummary, ConversationKind, Directory, Member};
+use qiao_model::api::{AddMember, ChannelSummary, ConversationKind, Directory, Member, MemberPage};
 use qiao_model::ids::UserId;
 
-/// Members listed at once; a filter finds the others.
-const SHOWN: usize = 200;
+/// Members per page: the relay pages and filters (a channel may have 10,000 members).
+const PAGE: u32 = 100;
 
 #[component]
 pub fn MembersPanel(channel: ChannelSummary, open: RwSignal<bool>) -> impl IntoView {
@@ -19,18 +19,59 @@ pub fn MembersPanel(channel: ChannelSummary, open: RwSignal<bool>) -> impl IntoV
     let channels = expect_context::<Channels>();
     let me = expect_session().me.get_untracked().expect("logged in");
     let members = RwSignal::new(Vec::<Member>::new());
+    // Everyone in the conversation, and how many match the filter.
+    let count = RwSignal::new(channel.members);
+    let matching = RwSignal::new(0u32);
+    let next = RwSignal::new(None::<String>);
     let candidates = RwSignal::new(Vec::<(UserId, String)>::new());
     let error = RwSignal::new(None::<String>);
     let id = StoredValue::new(channel.id.clone());
-    let reload = move || {
+    let filter = RwSignal::new(String::new());
+    // Answers can arrive out of order while someone types: only the latest request's counts.
+    let generation = StoredValue::new(0u64);
+    // `more`: append the next page; otherwise start over (a new filter, or after a change).
+    let load = move |more: bool| {
+        let after = if more { next.get_untracked() } else { None };
+        if more && after.is_none() {
+            return;
+        }
+        generation.update_value(|g| *g += 1);
+        let mine = generation.get_value();
+        let q = filter.get_untracked();
+        let mut path = format!(
+            "/api/channels/{}/members?limit={PAGE}&q={}",
+            id.get_value(),
+            String::from(js_sys::encode_uri_component(q.trim()))
+        );
+        if let Some(a) = after {
+            path.push_str("&after=");
+            path.push_str(&a);
+        }
         leptos::task::spawn_local(async move {
-            match api::get::<Vec<Member>>(&format!("/api/channels/{}/members", id.get_value())).await {
-                Ok(m) => members.set(m),
+            let r = api::get::<MemberPage>(&path).await;
+            if generation.get_value() != mine {
+                return;
+            }
+            match r {
+                Ok(page) => {
+                    error.set(None);
+                    if q.trim().is_empty() {
+                        count.set(page.total);
+                    }
+                    matching.set(page.total);
+                    next.set(page.next);
+                    if more {
+                        members.update(|m| m.extend(page.members));
+                    } else {
+                        members.set(page.members);
+                    }
+                }
                 Err(ApiFailure::Offline) => error.set(Some(i18n.t("members.offline"))),
                 Err(f) => error.set(Some(f.message())),
             }
         });
     };
+    let reload = move || load(false);
     reload();
     leptos::task::spawn_local(async move {
         if let Ok(d) = api::get::<Directory>("/api/directory").await {
@@ -79,32 +120,17 @@ pub fn MembersPanel(channel: ChannelSummary, open: RwSignal<bool>) -> impl IntoV
         });
     };
     let adding = RwSignal::new(String::new());
-    // A channel may have 10,000 members: the list shows the first matches of a filter.
-    let filter = RwSignal::new(String::new());
-    let shown = Memo::new(move |_| {
-        let f = filter.get().to_lowercase();
-        members.with(|m| {
-            m.iter()
-                .filter(|x| {
-                    f.is_empty() || x.display_name.to_lowercase().contains(&f) || x.username.to_lowercase().contains(&f)
-                })
-                .take(SHOWN)
-                .cloned()
-                .collect::<Vec<_>>()
-        })
-    });
-    let hidden = Memo::new(move |_| members.with(|m| m.len()).saturating_sub(shown.with(|s| s.len())));
 
     view! {
         <aside class="members-panel" data-testid="members-panel">
             <header class="members-header">
-                <h3>{move || i18n.tf("members.title", &[("n", members.with(|m| m.len()).to_string())])}</h3>
+                <h3>{move || i18n.tf("members.title", &[("n", count.get().to_string())])}</h3>
                 <button class="icon-btn" aria-label=move || i18n.t("channel.cancel") on:click=move |_| open.set(false)>
                     <span class="icon icon-close" aria-hidden="true"></span>
                 </button>
             </header>
             {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
-            <Show when=move || members.with(|m| m.len() > SHOWN)>
+            <Show when=move || { count.get() > PAGE || !filter.with(|f| f.is_empty()) }>
                 <input
                     class="input"
                     type="search"
@@ -112,12 +138,15 @@ pub fn MembersPanel(channel: ChannelSummary, open: RwSignal<bool>) -> impl IntoV
                     placeholder=move || i18n.t("members.filter")
                     aria-label=move || i18n.t("members.filter")
                     prop:value=move || filter.get()
-                    on:input=move |ev| filter.set(event_target_value(&ev))
+                    on:input=move |ev| {
+                        filter.set(event_target_value(&ev));
+                        load(false);
+                    }
                 />
             </Show>
             <ul class="members-list">
                 <For
-                    each=move || shown.get()
+                    each=move || members.get()
                     key=|m| (m.id, m.role.clone())
                     children=move |m| {
                         let uid = m.id;
@@ -136,8 +165,13 @@ pub fn MembersPanel(channel: ChannelSummary, open: RwSignal<bool>) -> impl IntoV
                     }
                 />
             </ul>
-            <Show when=move || { hidden.get() > 0 }>
-                <p class="muted members-more">{move || i18n.tf("members.more", &[("n", hidden.get().to_string())])}</p>
+            <Show when=move || next.with(|n| n.is_some())>
+                <button class="btn btn-ghost btn-sm members-more" data-testid="members-more" on:click=move |_| load(true)>
+                    {move || i18n.tf("members.more", &[
+                        ("shown", members.with(|m| m.len()).to_string()),
+                        ("total", matching.get().to_string()),
+                    ])}
+                </button>
             </Show>
             <Show when=manage>
                 <div class="members-add">
