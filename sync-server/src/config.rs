@@ -42,6 +42,10 @@ pub struct Config {
     /// Unset: `--public-url` when it is https.
     #[arg(long, env = "QIAO_PUSH_SUBJECT")]
     pub push_subject: Option<String>,
+    /// Unfinished uploads that received nothing for this many hours are deleted (part file and
+    /// all); a client coming back later sends the file again.
+    #[arg(long, env = "QIAO_ABANDONED_UPLOAD_HOURS", default_value_t = 168)]
+    pub abandoned_upload_hours: u64,
 }
 
 impl Config {
@@ -58,6 +62,7 @@ impl Config {
             public_url: None,
             push_hosts: vec![],
             push_subject: None,
+            abandoned_upload_hours: 168,
         }
     }
 

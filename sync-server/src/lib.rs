@@ -67,6 +67,7 @@ impl AppState {
         // line since the last start.
         actions::directory::publish(&state).await?;
         state.registry.set_events(push::start(&state));
+        actions::files::start_sweeper(&state);
         Ok(state)
     }
 }

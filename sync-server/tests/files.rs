@@ -626,3 +626,46 @@ async fn a_forwarded_file_follows_the_conversation_it_was_forwarded_into() {
     assert_eq!(download(&relay, &outsider, &file.id, &[]).await.status, 404, "the original stays closed to them");
     assert_eq!(download(&relay, &insider, &copy.id, &[]).await.status, 404, "the copy follows the target's members");
 }
+
+#[tokio::test]
+async fn uploads_abandoned_for_days_are_swept_and_the_file_goes_again() {
+    let _serial = SERIAL.lock().await;
+    let relay = Relay::start().await;
+    let admin = relay.admin().await;
+    let general = relay.general(&admin).await;
+    let dir = data_dir(&relay);
+    let bytes = random_bytes(40, 3 * CHUNK);
+
+    // Half an upload, then nothing for a week.
+    let st: UploadState =
+        start(&relay, &admin, &general.id, "半截.bin", "application/octet-stream", &bytes).await.json();
+    assert_eq!(put(&relay, &admin, &st.id, 0, &bytes[..CHUNK]).await.status, 200);
+    let finished =
+        upload(&relay, &admin, &general.id, "完整.bin", "application/octet-stream", &random_bytes(41, 10)).await;
+    let week_ago = qiao_server::store::now_ms() - 8 * 24 * 3600 * 1000;
+    sqlx::query("UPDATE uploads SET touched_at = ?, created_at = ?")
+        .bind(week_ago)
+        .bind(week_ago)
+        .execute(relay.state.store.pool())
+        .await
+        .unwrap();
+    // An upload that is still moving is kept.
+    let fresh: UploadState =
+        start(&relay, &admin, &general.id, "新的.bin", "application/octet-stream", &random_bytes(42, CHUNK + 1))
+            .await
+            .json();
+    assert_eq!(files_under(&dir.join("uploads")).len(), 1, "one part file on disk");
+
+    let idle = relay.state.config.abandoned_upload_hours as i64 * 3600 * 1000;
+    assert_eq!(qiao_server::actions::files::sweep_abandoned_uploads(&relay.state, idle).await.unwrap(), 1);
+    assert!(files_under(&dir.join("uploads")).is_empty(), "the half file is gone from disk");
+    assert_eq!(state(&relay, &admin, &st.id).await.status, 404, "the swept upload is gone");
+    assert_eq!(put(&relay, &admin, &st.id, CHUNK as u64, &bytes[CHUNK..2 * CHUNK]).await.status, 404);
+    assert_eq!(state(&relay, &admin, &fresh.id).await.status, 200, "a recent upload is kept");
+    assert_eq!(download(&relay, &admin, &finished.id, &[]).await.status, 200, "a finished file is kept");
+    assert_eq!(qiao_server::actions::files::sweep_abandoned_uploads(&relay.state, idle).await.unwrap(), 0);
+
+    // The client starts again and the file arrives whole.
+    let again = upload(&relay, &admin, &general.id, "半截.bin", "application/octet-stream", &bytes).await;
+    assert_eq!(download(&relay, &admin, &again.id, &[]).await.body, bytes);
+}

@@ -349,3 +349,53 @@ pub async fn readable_file(state: &AppState, who: &AuthUser, id: &str) -> Result
     let err = AppError::NotFound(format!("no file {shown}"));
     Err(refuse(state, who, Event::FileDownload, format!("file:{shown}"), err).await)
 }
+
+/// How often the relay looks for abandoned uploads.
+pub const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Delete unfinished uploads that received nothing for `idle_ms`: their part files (which
+/// otherwise fill the disk with halves of files nobody will finish) and their rows. An upload a
+/// request is writing right now is left for the next sweep. A client that comes back later finds
+/// its upload gone (404) and sends the file again from the start. Returns how many were swept.
+pub async fn sweep_abandoned_uploads(state: &AppState, idle_ms: i64) -> Result<usize, AppError> {
+    let before = now_ms() - idle_ms;
+    let mut swept = 0;
+    loop {
+        let ids = state.store.abandoned_uploads(before, 500).await?;
+        let batch = ids.len();
+        let mut progressed = false;
+        for id in ids {
+            // Holding the part's lock: no chunk can land between the check and the delete.
+            let Some(_part) = state.blobs.lock_part(&id) else { continue };
+            if state.store.delete_abandoned_upload(&id, before).await? {
+                state.blobs.remove_part(&id).await?;
+                swept += 1;
+                progressed = true;
+            }
+        }
+        if batch < 500 || !progressed {
+            break;
+        }
+    }
+    if swept > 0 {
+        state.store.audit(None, None, "upload.swept", false, &format!("{swept} abandoned uploads")).await?;
+    }
+    Ok(swept)
+}
+
+/// Sweep abandoned uploads every [`SWEEP_EVERY`] for the life of the relay.
+pub fn start_sweeper(state: &AppState) {
+    let state = state.clone();
+    tokio::spawn(async move {
+        let idle_ms = state.config.abandoned_upload_hours.saturating_mul(3600 * 1000) as i64;
+        let mut tick = tokio::time::interval(SWEEP_EVERY);
+        loop {
+            tick.tick().await;
+            match sweep_abandoned_uploads(&state, idle_ms).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!("swept {n} abandoned uploads"),
+                Err(e) => tracing::warn!("sweeping abandoned uploads: {e}"),
+            }
+        }
+    });
+}

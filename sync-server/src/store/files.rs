@@ -76,12 +76,40 @@ impl Store {
     /// Move an upload from `from` to `to` received bytes; `false` when it no longer stood at
     /// `from` (nothing changed).
     pub async fn set_received(&self, id: &str, from: u64, to: u64) -> Result<bool, AppError> {
-        let r = sqlx::query("UPDATE uploads SET received = ? WHERE id = ? AND received = ? AND file_id IS NULL")
-            .bind(to_i64(to))
-            .bind(id)
-            .bind(to_i64(from))
-            .execute(self.pool())
-            .await?;
+        let r = sqlx::query(
+            "UPDATE uploads SET received = ?, touched_at = ? WHERE id = ? AND received = ? AND file_id IS NULL",
+        )
+        .bind(to_i64(to))
+        .bind(super::now_ms())
+        .bind(id)
+        .bind(to_i64(from))
+        .execute(self.pool())
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// Unfinished uploads that received nothing since `before` (unix ms), oldest first.
+    pub async fn abandoned_uploads(&self, before: i64, limit: i64) -> Result<Vec<String>, AppError> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM uploads WHERE file_id IS NULL AND COALESCE(touched_at, created_at) < ?
+             ORDER BY COALESCE(touched_at, created_at) LIMIT ?",
+        )
+        .bind(before)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Forget unfinished upload `id` if it still received nothing since `before`; true when it
+    /// was deleted.
+    pub async fn delete_abandoned_upload(&self, id: &str, before: i64) -> Result<bool, AppError> {
+        let r = sqlx::query(
+            "DELETE FROM uploads WHERE id = ? AND file_id IS NULL AND COALESCE(touched_at, created_at) < ?",
+        )
+        .bind(id)
+        .bind(before)
+        .execute(self.pool())
+        .await?;
         Ok(r.rows_affected() == 1)
     }
 

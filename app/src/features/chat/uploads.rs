@@ -240,8 +240,18 @@ impl Uploads {
         progress: bool,
     ) -> Result<FileInfo, Stop> {
         let size = blob.size() as u64;
-        let id = match get(rec, id_field).as_string() {
-            Some(id) => id,
+        // Resume the upload this record names, unless the relay no longer has it: it sweeps
+        // uploads abandoned for days, and then the file goes again from its first byte.
+        let resumed = match get(rec, id_field).as_string() {
+            Some(id) => match api::get::<UploadState>(&format!("/api/uploads/{id}")).await {
+                Ok(state) => Some(state),
+                Err(ApiFailure::Refused(e)) if e.code == "not_found" => None,
+                Err(e) => return Err(e.into()),
+            },
+            None => None,
+        };
+        let mut state = match resumed {
+            Some(state) => state,
             None => {
                 let sha = JsFuture::from(sha256_hex(blob)).await.ok().and_then(|v| v.as_string()).ok_or(Stop::Later)?;
                 let req = NewUpload {
@@ -258,10 +268,10 @@ impl Uploads {
                 if let Some(f) = state.file {
                     return Ok(f);
                 }
-                state.id
+                state
             }
         };
-        let mut state: UploadState = api::get(&format!("/api/uploads/{id}")).await?;
+        let id = state.id.clone();
         while state.file.is_none() && state.received < size {
             if progress {
                 let sent = state.received;
