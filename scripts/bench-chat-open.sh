@@ -40,7 +40,8 @@ cargo build --release -p qiao-server -p qiao-bench
 
 dist="$ROOT/target/bench-chat-open/dist"
 log "building the app (release) into ${dist#"$ROOT"/}"
-bash scripts/build-app.sh --release --dist "$dist"
+# Its progress goes to stderr: stdout is the table's.
+bash scripts/build-app.sh --release --dist "$dist" >&2
 wasm=$(find "$dist" -maxdepth 1 -name '*_bg.wasm' | head -n 1)
 [ -n "$wasm" ] || { echo "bench-chat-open.sh: no .wasm in $dist" >&2; exit 1; }
 # app/index.html says whether trunk runs wasm-opt (data-wasm-opt="0": it does not).
