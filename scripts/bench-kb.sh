@@ -5,12 +5,13 @@
 # in the same run (the page as plain blocks and HTML; as JSON; as Markdown merged with diff3).
 # One Markdown table on stdout; progress on stderr.
 #
-#   bash scripts/bench-kb.sh      # about a minute after the build
+#   bash scripts/bench-kb.sh      # about 20 seconds after the build
 #
 # Further arguments go to `qiao-bench kb`: --keystrokes 60, --page-chars 100000, --history 10000,
-# --via-write-blocks 900 (of the history's edits, how many go through write_blocks, timed),
-# --diverge 1000, --reps 20, --seed 2026. Not part of CI: run it by hand. KB_TRACE=1 logs every
-# slow write_blocks edit (KB_TRACE=ops: with its operations).
+# --via-write-edit 10000 (of the history's edits, how many go through write_edit as in the app,
+# timed; the rest as operations at the caret), --diverge 1000, --reps 20, --seed 2026. Not part
+# of CI: run it by hand. KB_TRACE=1 logs every slow write_edit edit, or one writing more than
+# four operations (KB_TRACE=ops: with its operations).
 #
 # Builds qiao-bench in release and runs it: no server, no browser, no network; it runs in one
 # process with a time budget and leaves nothing behind. The browser half (keystroke to painted

@@ -8,15 +8,15 @@
 //!
 //! | figure | Qiao | peer |
 //! |---|---|---|
-//! | (1) one keystroke in a 50-page page | what the app's model does per `input` event: `write_blocks` of the editor's blocks with one character more, `save_incremental` (the chunk it stores), `blocks` (the render check) | the character inserted into the page held as plain blocks (`String::insert`) and the whole page rendered to HTML again |
-//! | (2) open a page with 10,000 edits | `AutoCommit::load` + `kb::blocks` | `serde_json::from_slice` of the same final page |
+//! | (1) one keystroke in a 50-page page | what the app's model does per `input` event: `write_edit` from the blocks the editor showed to its blocks with one character more, `save_incremental` (the chunk it stores); beside it `write_blocks` (the whole page read and compared) and `blocks` (a render after a colleague's change) | the character inserted into the page held as plain blocks (`String::insert`) and the whole page rendered to HTML again |
+//! | (2) open a page with 10,000 edits | `AutoCommit::load` + `kb::blocks`; as the app opens it (`schema::stored::open`) | `serde_json::from_slice` of the same final page |
 //! | (3) merge two replicas 1,000 edits apart | `merge` (each way) + `kb::blocks` of the result | a three-way line merge (diff3) of the page as Markdown text |
 //!
 //! The edits come from [`content::Typist`] and are applied as the app applies them: one
-//! `write_blocks` call per `input` event, with the whole page as the editor reads it back. The
-//! 10,000-edit page takes only its first `--via-write-blocks` edits that way (timed: its cost
-//! grows with the history, see the README) and the rest as operations at the caret ([`apply`]),
-//! one commit per edit as well; so do the replicas of (3). Medians and p95s (nearest rank)
+//! `write_edit` call per `input` event, from the page the editor showed to the page as the
+//! editor reads it back. The 10,000-edit page takes its first `--via-write-edit` edits (all, by
+//! default; timed) that way and any rest as operations at the caret ([`apply`]), one commit per
+//! edit as well; the replicas of (3) use operations at the caret. Medians and p95s (nearest rank)
 //! over repetitions, after one untimed warm-up. The output is one Markdown table and notes.
 
 mod content;
@@ -47,11 +47,11 @@ pub struct Args {
     /// Edits on each side of the merge.
     #[arg(long, default_value_t = 1_000)]
     diverge: usize,
-    /// Of the history's edits, how many (the first) go through `write_blocks`, timed; the rest are
-    /// made as operations at the caret (`write_blocks` slows down as the history grows).
-    #[arg(long, default_value_t = 900)]
-    via_write_blocks: usize,
-    /// Keystrokes through `write_blocks` timed on the finished page of (2).
+    /// Of the history's edits, how many (the first) go through `write_edit` as in the app, timed;
+    /// the rest are made as operations at the caret.
+    #[arg(long, default_value_t = 10_000)]
+    via_write_edit: usize,
+    /// Keystrokes through `write_blocks` and `write_edit` timed on the finished page of (2).
     #[arg(long, default_value_t = 5)]
     history_keystrokes: usize,
     /// Repetitions of the load and merge figures.
@@ -321,32 +321,35 @@ fn body_of(doc: &AutoCommit) -> Result<automerge::ObjId, Error> {
     }
 }
 
-/// `n` edits by `typist` on `doc`, either each through `write_blocks` (as the app does) or as
+/// `n` edits by `typist` on `doc`, either each through `write_edit` (as the app does) or as
 /// operations at the caret ([`apply`]). Returns the time of each edit. With `KB_TRACE=1` in the
-/// environment, every `write_blocks` edit that takes over 20 ms or writes more than four
+/// environment, every `write_edit` edit that takes over 20 ms or writes more than four
 /// operations is logged (`KB_TRACE=ops`: with its operations).
 fn make_edits(
     doc: &mut AutoCommit,
     typist: &mut Typist,
     n: usize,
     now: &mut i64,
-    via_write_blocks: bool,
+    via_write_edit: bool,
 ) -> Vec<Duration> {
     let body = body_of(doc).expect("body");
     let mut out = Vec::with_capacity(n);
+    let mut shown = typist.blocks();
     for k in 0..n {
         let starts = typist.starts();
         let op = typist.edit();
         // About a keystroke every 300 ms, and an hour between sittings.
         *now += if k % 500 == 499 { 3_600_000 } else { 300 };
+        let after = if via_write_edit { typist.blocks() } else { Vec::new() };
         let s = Instant::now();
-        if via_write_blocks {
-            kb::write_blocks(doc, &typist.blocks(), *now).expect("write");
+        if via_write_edit {
+            kb::write_edit(doc, &shown, &after, *now).expect("write");
         } else {
             apply(doc, &body, &starts, &op, *now);
         }
         let e = s.elapsed();
-        if via_write_blocks && std::env::var("KB_TRACE").is_ok() {
+        shown = after;
+        if via_write_edit && std::env::var("KB_TRACE").is_ok() {
             let ops = doc.get_last_local_change().map(|c| c.len()).unwrap_or(0);
             if ops > 4 || e > Duration::from_millis(20) {
                 let kind = match &op {
@@ -395,14 +398,19 @@ pub fn run(a: Args) -> Result<String, Error> {
     let chars: usize = long.iter().map(|b| b.text().chars().count()).sum();
     crate::log(format!("kb: {} blocks, {chars} characters, written in {:.1} s", long.len(), build.as_secs_f64()));
     let mut typist = Typist::new(a.seed + 1, &long);
+    // The typist keeps one link per stretch of linked text where the page may hold two side by
+    // side: start from the page as the typist (the editor) sees it.
+    kb::write_blocks(&mut doc, &typist.blocks(), now0()).expect("write");
     let mut plain = long.clone();
     let mut splice_doc = doc.clone();
     let body = match splice_doc.get(ROOT, "body") {
         Ok(Some((automerge::Value::Object(ObjType::Text), id))) => id,
         _ => return Err(Error::msg("the page has no body")),
     };
-    let (mut t_write, mut t_save, mut t_read, mut t_app, mut t_peer, mut t_splice) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut t_write, mut t_save, mut t_read, mut t_app, mut t_peer, mut t_splice, mut t_edit) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    // The same keystrokes through `write_blocks` on a copy: the whole page read and compared.
+    let mut whole_doc = doc.clone();
     let _ = doc.save_incremental();
     for k in 0..a.keystrokes + 1 {
         if k % 10 == 0 {
@@ -414,10 +422,11 @@ pub fn run(a: Args) -> Result<String, Error> {
         let blocks = typist.blocks();
         let c = blocks[b].text().chars().nth(at).unwrap_or('x');
         let now = now0() + 3_600_000 + k as i64 * 200;
-        let (w, ()) = timed(|| kb::write_blocks(&mut doc, &blocks, now).expect("write"));
+        let (ed, ()) = timed(|| kb::write_edit(&mut doc, &before, &blocks, now).expect("write"));
         let (s, bytes) = timed(|| doc.save_incremental());
+        let (w, ()) = timed(|| kb::write_blocks(&mut whole_doc, &blocks, now).expect("write"));
         let (r, read) = timed(|| kb::blocks(&doc));
-        if read != blocks {
+        if read != blocks || kb::blocks(&whole_doc) != blocks {
             return Err(Error::msg("the page read back differs from what was written"));
         }
         let (p, _) = timed(|| {
@@ -435,9 +444,10 @@ pub fn run(a: Args) -> Result<String, Error> {
         }
         debug_assert!(!bytes.is_empty());
         t_write.push(w);
+        t_edit.push(ed);
         t_save.push(s);
         t_read.push(r);
-        t_app.push(w + s + r);
+        t_app.push(ed + s);
         t_peer.push(p);
         t_splice.push(sp);
     }
@@ -454,22 +464,21 @@ pub fn run(a: Args) -> Result<String, Error> {
         "",
         "",
     );
-    out.row("the app's model work: `write_blocks` + `save_incremental` + `blocks`", stats(t_app), Some(peer));
-    out.row("— `write_blocks` (whole page diffed by `update_spans`, commit)", stats(t_write), Some(peer));
+    out.row("the app's model work: `write_edit` + `save_incremental`", stats(t_app), Some(peer));
+    out.row("— `write_edit` (the changed paragraph compared and written, commit)", stats(t_edit), Some(peer));
     out.row("— `save_incremental`", stats(t_save), None);
-    out.row("— `blocks` (the render check)", stats(t_read), Some(peer));
+    out.row("`write_blocks` (the whole page read with `blocks` and compared, commit)", stats(t_write), Some(peer));
+    out.row("`blocks` (the page read to render a colleague's change)", stats(t_read), Some(peer));
     out.row("Automerge `splice_text` of the one character + commit (caret known)", stats(t_splice), Some(peer));
 
-    // (2) A page with 10,000 edits of history.
-    // `write_blocks` after every edit, as the app does, gets slower with every change in the
-    // page's history (see the notes): the first `--via-write-blocks` edits are made that way and
-    // timed, the rest as operations at the caret, which leave the same history shape (one small
-    // change per edit).
-    crate::log(format!("kb: making a page with {} edits ({} through write_blocks)", a.history, a.via_write_blocks));
+    // (2) A page with 10,000 edits of history, made as the app makes them (`write_edit` per
+    // edit); `--via-write-edit` below `--history` makes the rest as operations at the caret,
+    // which leave the same history shape (one small change per edit).
+    crate::log(format!("kb: making a page with {} edits ({} through write_edit)", a.history, a.via_write_edit));
     let mut doc = page(1);
     let mut typist = Typist::new(a.seed + 2, &kb::blocks(&doc));
     let mut now = now0();
-    let first = a.via_write_blocks.min(a.history);
+    let first = a.via_write_edit.min(a.history);
     let (build, wb) = timed(|| {
         let wb = make_edits(&mut doc, &mut typist, first, &mut now, true);
         make_edits(&mut doc, &mut typist, a.history - first, &mut now, false);
@@ -489,21 +498,25 @@ pub fn run(a: Args) -> Result<String, Error> {
         kib(bytes.len()),
         build.as_secs_f64()
     ));
-    // What `write_blocks` cost in the page's first edits and in its last edits made that way, and
-    // one keystroke through it on the finished page.
+    // What `write_edit` cost in the page's first edits and in its last edits made that way, and
+    // one keystroke through it and through `write_blocks` on the finished page.
     let early = stats(wb[..wb.len().min(50)].to_vec());
     let late = stats(wb[wb.len().saturating_sub(50)..].to_vec());
-    let mut t_hist = Vec::new();
+    let (mut t_hist, mut t_hist_edit) = (Vec::new(), Vec::new());
     {
-        let mut d = doc.fork();
+        let (mut d, mut e) = (doc.fork(), doc.fork());
         let mut t = Typist::new(a.seed + 3, &final_blocks);
         t.jump();
+        let mut shown = t.blocks();
         for _ in 0..a.history_keystrokes + 1 {
             t.type_one();
             let bl = t.blocks();
             t_hist.push(timed(|| kb::write_blocks(&mut d, &bl, now).expect("write")).0);
+            t_hist_edit.push(timed(|| kb::write_edit(&mut e, &shown, &bl, now).expect("write")).0);
+            shown = bl;
         }
         t_hist.remove(0);
+        t_hist_edit.remove(0);
     }
     let json = serde_json::to_vec(&to_plain(&final_blocks)).map_err(|e| Error::msg(e.to_string()))?;
     let mut fresh = page(1);
@@ -517,6 +530,13 @@ pub fn run(a: Args) -> Result<String, Error> {
         .0
     });
     let load_app = time(a.reps, || {
+        timed(|| {
+            let d = qiao_model::schema::stored::open(kb::page_genesis("company", "bench-page"), &[&bytes]);
+            kb::blocks(&d)
+        })
+        .0
+    });
+    let load_app_before = time(a.reps, || {
         timed(|| {
             let mut d = kb::page_genesis("company", "bench-page");
             d.load_incremental(&bytes).expect("load");
@@ -546,14 +566,24 @@ pub fn run(a: Args) -> Result<String, Error> {
         "",
     );
     out.row("`AutoCommit::load` + `blocks`", load, Some(peer));
-    out.row("— as the app opens it: `page_genesis` + `load_incremental` + `blocks`", load_app, Some(peer));
+    out.row("— as the app opens it: `stored::open` (one `load`) + `blocks`", load_app, Some(peer));
+    out.row(
+        "— as the app opened it before: `page_genesis` + `load_incremental` + `blocks`",
+        load_app_before,
+        Some(peer),
+    );
     out.row("— `AutoCommit::load` alone", load_only, Some(peer));
     out.row("the same final page without its history: `load` + `blocks`", load_fresh, Some(peer));
     out.text("size: saved document / JSON of the page", &kib(bytes.len()), &kib(json.len()));
     out.text("size without history", &kib(fresh_bytes.len()), "");
     out.row("history panel: `versions` (folded by 5 minutes)", versions, None);
-    out.row(&format!("`write_blocks` per edit, edits 1–{}", wb.len().min(50)), early, None);
-    out.row(&format!("`write_blocks` per edit, edits {}–{}", wb.len().saturating_sub(50) + 1, wb.len()), late, None);
+    out.row(&format!("`write_edit` per edit, edits 1–{}", wb.len().min(50)), early, None);
+    out.row(&format!("`write_edit` per edit, edits {}–{}", wb.len().saturating_sub(50) + 1, wb.len()), late, None);
+    out.row(
+        &format!("`write_edit` of one keystroke on the finished page ({changes} changes)"),
+        stats(t_hist_edit),
+        None,
+    );
     out.row(&format!("`write_blocks` of one keystroke on the finished page ({changes} changes)"), stats(t_hist), None);
     out.row("an old version: `blocks_at` (halfway)", at, None);
 
