@@ -517,7 +517,7 @@ function report({ seed, r, peer, prof, chromium, errors }) {
       `${L.reactions} reactions; ${(L.text_bytes / L.messages).toFixed(0)} bytes of text per message), written through the relay ` +
       `one change each in ${L.write_secs.toFixed(0)} s; fresh channel: ${F.messages} messages, one segment`,
   );
-  out.push(`- ${opt.reps} runs of each figure: median [min–max]; the newest ${opt.latest} messages' ids all in the DOM, then the next frame`);
+  out.push(`- ${opt.reps} runs of each figure: p50 [min–max]${opt.reps < 20 ? ` (with ${opt.reps} runs the p95 is the max)` : ""}; the newest ${opt.latest} messages' ids all in the DOM, then the next frame`);
   out.push("");
   out.push(`| figure | ${n} messages | ${F.messages} messages | ${n} ÷ ${F.messages} | peer | ${n} ÷ peer |`);
   out.push("|---|---:|---:|---:|---:|---:|");
