@@ -534,7 +534,9 @@ impl SsoError {
 /// Start an upload into a conversation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewUpload {
-    pub channel: ChannelId,
+    /// Where the file goes: `"channel": id` or `"project": id` beside the other fields.
+    #[serde(flatten)]
+    pub scope: FileScope,
     /// The file's name as the user sees it (never used as a path on the server).
     pub name: String,
     pub size: u64,
@@ -563,9 +565,30 @@ pub struct FileInfo {
     pub size: u64,
     pub mime: String,
     pub sha256: String,
-    pub channel: ChannelId,
+    /// Where it belongs, which decides who may read it: `"channel": id` or `"project": id`.
+    #[serde(flatten)]
+    pub scope: FileScope,
     pub owner: UserId,
     pub created_at: i64,
+}
+
+/// What a file belongs to: a conversation (sent in chat) or a project (attached to a task).
+/// Whoever may read that conversation or project's board may read the file, checked on every
+/// download.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileScope {
+    Channel(ChannelId),
+    Project(ProjectId),
+}
+
+impl std::fmt::Display for FileScope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FileScope::Channel(c) => write!(f, "channel:{c}"),
+            FileScope::Project(p) => write!(f, "project:{}", p.as_str()),
+        }
+    }
 }
 
 /// Forward a file into another conversation.

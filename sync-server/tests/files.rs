@@ -9,7 +9,7 @@
 mod common;
 
 use common::*;
-use qiao_model::api::{ApiError, ChannelSummary, FileInfo, FileSettings, UploadState};
+use qiao_model::api::{ApiError, ChannelSummary, FileInfo, FileScope, FileSettings, UploadState};
 use qiao_model::files::{DEFAULT_MAX_UPLOAD_BYTES, MAX_CHUNK_BYTES};
 use qiao_model::ids::ChannelId;
 use rand::{RngCore, SeedableRng};
@@ -172,8 +172,8 @@ async fn a_chunked_upload_resumes_after_a_drop_and_a_crash_and_downloads_intact(
     assert_eq!(r.status, 200, "{}", r.text());
     let file: FileInfo = r.json();
     assert_eq!(
-        (file.size, file.sha256.as_str(), file.channel.clone()),
-        (bytes.len() as u64, &*sha256(&bytes), general.id)
+        (file.size, file.sha256.as_str(), file.scope.clone()),
+        (bytes.len() as u64, &*sha256(&bytes), FileScope::Channel(general.id))
     );
     assert_ne!(file.id, id);
     // Completing again (a lost answer) gives the same file; the state names it.
@@ -481,7 +481,7 @@ async fn the_same_bytes_are_stored_once() {
     let st: UploadState = start(&relay, &mia, &dm.id, "c.bin", "", &bytes).await.json();
     let from_mia = st.file.expect("completed at once");
     assert_eq!(st.received, st.size);
-    assert_eq!((from_mia.sha256.as_str(), from_mia.channel.clone()), (first.sha256.as_str(), dm.id));
+    assert_eq!((from_mia.sha256.as_str(), from_mia.scope.clone()), (first.sha256.as_str(), FileScope::Channel(dm.id)));
     // The first uploader again, elsewhere: at once too.
     let again = upload(&relay, &admin, &general.id, "d.bin", "", &bytes).await;
 
@@ -617,8 +617,8 @@ async fn a_forwarded_file_follows_the_conversation_it_was_forwarded_into() {
     let copy: FileInfo = r.json();
     assert_ne!(copy.id, file.id);
     assert_eq!(
-        (copy.channel.clone(), copy.sha256.clone(), copy.name.clone()),
-        (target.id.clone(), file.sha256.clone(), file.name.clone())
+        (copy.scope.clone(), copy.sha256.clone(), copy.name.clone()),
+        (FileScope::Channel(target.id.clone()), file.sha256.clone(), file.name.clone())
     );
     let got = download(&relay, &outsider, &copy.id, &[]).await;
     assert_eq!(got.status, 200);
@@ -668,4 +668,50 @@ async fn uploads_abandoned_for_days_are_swept_and_the_file_goes_again() {
     // The client starts again and the file arrives whole.
     let again = upload(&relay, &admin, &general.id, "半截.bin", "application/octet-stream", &bytes).await;
     assert_eq!(download(&relay, &admin, &again.id, &[]).await.body, bytes);
+}
+
+#[tokio::test]
+async fn a_projects_files_are_for_those_who_may_read_its_board() {
+    let _serial = SERIAL.lock().await;
+    let relay = Relay::start().await;
+    let ann = relay.employee("ann").await;
+    let ben = relay.employee("ben").await;
+    let eve = relay.employee("eve").await;
+    let r = relay
+        .post(
+            "/api/projects",
+            Some(&ann.token),
+            serde_json::json!({ "name": "机密项目", "members": [ben.id], "visibility": "private" }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let p: qiao_model::api::ProjectSummary = r.json();
+    let bytes = random_bytes(50, CHUNK + 10);
+    let body = |project: &str| serde_json::json!({ "project": project, "name": "方案.pdf", "size": bytes.len(), "mime": "application/pdf", "sha256": sha256(&bytes) });
+
+    // A member attaches a file to the project; the other member downloads it.
+    let st: UploadState = {
+        let r = relay.post("/api/uploads", Some(&ann.token), body(p.id.as_str())).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        r.json()
+    };
+    for (i, chunk) in bytes.chunks(CHUNK).enumerate() {
+        assert_eq!(put(&relay, &ann, &st.id, (i * CHUNK) as u64, chunk).await.status, 200);
+    }
+    let r = complete(&relay, &ann, &st.id).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let f: FileInfo = r.json();
+    assert_eq!(f.scope, FileScope::Project(p.id.clone()));
+    assert_eq!(download(&relay, &ben, &f.id, &[]).await.body, bytes);
+
+    // An outsider neither uploads into it nor downloads from it, even knowing the bytes.
+    let r = relay.post("/api/uploads", Some(&eve.token), body(p.id.as_str())).await;
+    assert_eq!(r.status, 404, "{}", r.text());
+    assert_eq!(download(&relay, &eve, &f.id, &[]).await.status, 404);
+    // Removed from the project, Ben loses its files at once.
+    let r =
+        http(relay.addr, "DELETE", &format!("/api/projects/{}/members/{}", p.id, ben.id), Some(&ann.token), None).await;
+    assert!(r.status < 300, "{}", r.text());
+    assert_eq!(download(&relay, &ben, &f.id, &[]).await.status, 404);
+    assert_eq!(relay.refused_audit("file.download").await.len(), 2);
 }

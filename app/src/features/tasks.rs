@@ -12,6 +12,7 @@
 //! - [`reminders`]: fires a task's reminder once per device, in the app and as a system
 //!   notification, from the local copy (a reminder set offline fires offline).
 
+pub mod attachments;
 pub mod board;
 pub mod from_message;
 pub mod list_view;

@@ -215,6 +215,7 @@ pub fn build(project: &ProjectId, people: &[UserId], n: usize, seed: u64, now_ms
             assignees,
             labels,
             checklist,
+            attachments: Vec::new(),
         };
         let d = &mut forks[who];
         tasks::create(d, &task, created_at).expect("a generated task is valid");

@@ -10,7 +10,9 @@
 //!                                   created_by: int, created_at: int (ms), deleted: bool,
 //!                                   assignees: { "<user id>": true },
 //!                                   labels:    { "<label>": true },
-//!                                   checklist: { "<item id>": { text: str, done: bool, order: f64 } } } },
+//!                                   checklist: { "<item id>": { text: str, done: bool, order: f64 } },
+//!                                   "file:<file id>": { name: str, size: int, mime: str,
+//!                                                       by: int, at: int (ms) } } },
 //!        comments: { "<task id>|<ms>|<user id>|<nonce>": str } }
 //! ```
 //!
@@ -22,6 +24,8 @@
 //!   winner everywhere), never with two cards or none; its place in the column is a fractional
 //!   `order`, so a move writes one number and never rewrites its neighbours;
 //! - assignees, labels and checklist items are maps, so concurrent additions all survive;
+//!   attached files are keys of the task itself (`file:<id>`), so two devices attaching the first
+//!   files of a task created before attachments existed cannot race to create a shared map;
 //! - deleting a task is a flag, so an edit made offline to a task someone deleted cannot bring
 //!   back half a task;
 //! - a comment is one string under a key that names its author, so the relay can tell whose it is
@@ -86,6 +90,9 @@ pub struct CheckItem {
     pub order: f64,
 }
 
+/// A task's key for an attached file: `file:<file id>`.
+const FILE_KEY: &str = "file:";
+
 /// 优先级: none, low, medium, high.
 pub const PRIORITIES: [&str; 4] = ["none", "low", "medium", "high"];
 
@@ -109,6 +116,20 @@ pub struct Task {
     pub assignees: Vec<UserId>,
     pub labels: Vec<String>,
     pub checklist: Vec<CheckItem>,
+    /// Files attached, oldest first (uploaded into the project: see [`crate::api::FileScope`]).
+    pub attachments: Vec<TaskFile>,
+}
+
+/// A file attached to a task. The bytes are on the relay, which checks on every download that
+/// the reader may read the project the file was uploaded into.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct TaskFile {
+    pub id: String,
+    pub name: String,
+    pub size: u64,
+    pub mime: String,
+    pub by: UserId,
+    pub at: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -270,9 +291,21 @@ fn read_task(doc: &impl ReadDoc, id: &str, obj: &ObjId) -> Task {
                 items.sort_by(|a, b| a.order.total_cmp(&b.order).then_with(|| a.id.cmp(&b.id)));
                 t.checklist = items;
             }
+            (k, None) if k.starts_with(FILE_KEY) && matches!(value, Value::Object(ObjType::Map)) => {
+                let o = item.id();
+                t.attachments.push(TaskFile {
+                    id: k[FILE_KEY.len()..].to_string(),
+                    name: str_at(doc, &o, "name"),
+                    size: f64_at(doc, &o, "size").max(0.0) as u64,
+                    mime: str_at(doc, &o, "mime"),
+                    by: UserId(f64_at(doc, &o, "by") as i64),
+                    at: f64_at(doc, &o, "at") as i64,
+                });
+            }
             _ => {}
         }
     }
+    t.attachments.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)));
     t
 }
 
@@ -460,6 +493,10 @@ pub enum Edit {
     },
     CheckDone(String, bool),
     CheckRemove(String),
+    /// Attach an uploaded file (a second attach of the same file changes nothing).
+    Attach(TaskFile),
+    /// Take a file off the task (the stored file stays, like a message's after it is deleted).
+    Detach(String),
 }
 
 /// Apply one edit to task `id` as one change. Writes only when the value differs, so an edit
@@ -545,6 +582,26 @@ pub fn edit(doc: &mut AutoCommit, id: &str, e: Edit, now_ms: i64) -> Result<(), 
             let m = sub(doc, "checklist");
             if map_at(doc, &m, &item).is_some() {
                 doc.delete(&m, item).expect("delete");
+            }
+        }
+        Edit::Attach(f) => {
+            if f.id.is_empty() || f.name.chars().count() > 255 {
+                return Err(TaskError::TooLong);
+            }
+            let key = format!("{FILE_KEY}{}", f.id);
+            if map_at(doc, &o, &key).is_none() {
+                let a = doc.put_object(&o, key, ObjType::Map).expect("put");
+                doc.put(&a, "name", f.name).expect("put");
+                doc.put(&a, "size", f.size as i64).expect("put");
+                doc.put(&a, "mime", f.mime).expect("put");
+                doc.put(&a, "by", f.by.0).expect("put");
+                doc.put(&a, "at", f.at).expect("put");
+            }
+        }
+        Edit::Detach(id) => {
+            let key = format!("{FILE_KEY}{id}");
+            if map_at(doc, &o, &key).is_some() {
+                doc.delete(&o, key).expect("delete");
             }
         }
         _ => {}
@@ -840,6 +897,31 @@ mod tests {
     }
 
     const MEMBER: Powers = Powers { moderate: false };
+
+    #[test]
+    fn files_attach_and_detach_and_merge() {
+        let mut a = board(1, 1);
+        create(&mut a, &new_task("t1", "合同", "todo", 1.0), 1_000).unwrap();
+        let mut b = a.fork();
+        b.set_actor(actor_for(UserId(2), [2; 8]));
+        let file = |id: &str, at: i64| TaskFile {
+            id: id.into(),
+            name: format!("{id}.pdf"),
+            size: 2_048,
+            mime: "application/pdf".into(),
+            by: UserId(1),
+            at,
+        };
+        edit(&mut a, "t1", Edit::Attach(file("f1", 2_000)), 2_000).unwrap();
+        validate(&last(&mut a), UserId(1), MEMBER).unwrap();
+        edit(&mut b, "t1", Edit::Attach(file("f2", 3_000)), 3_000).unwrap();
+        a.merge(&mut b).unwrap();
+        let got = task(&a, "t1").unwrap().attachments;
+        assert_eq!(got.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(), ["f1", "f2"], "both survive the merge");
+        assert_eq!((got[0].name.as_str(), got[0].size, got[0].by), ("f1.pdf", 2_048, UserId(1)));
+        edit(&mut a, "t1", Edit::Detach("f1".into()), 4_000).unwrap();
+        assert_eq!(task(&a, "t1").unwrap().attachments.len(), 1);
+    }
 
     #[test]
     fn genesis_has_three_columns_and_is_identical_everywhere() {

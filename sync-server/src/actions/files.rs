@@ -25,11 +25,11 @@ use crate::store::{Access, AuditRecord, audit_tx, now_ms};
 use axum::body::Bytes;
 use futures_util::Stream;
 use qiao_model::acl::Module;
-use qiao_model::api::{FileInfo, NewUpload, UploadState};
+use qiao_model::api::{FileInfo, FileScope, NewUpload, UploadState};
 use qiao_model::audit::Event;
 use qiao_model::files::{MAX_CHUNK_BYTES, clean_name, valid_sha256};
 use qiao_model::ids::{ChannelId, UserId};
-use qiao_model::schema::chat;
+use qiao_model::schema::{chat, tasks};
 use rand::RngCore;
 
 /// At most this many earlier files with the same bytes are looked at for an instant completion.
@@ -59,6 +59,23 @@ pub async fn conversation_access(state: &AppState, user: UserId, channel: &Chann
     Ok(state.store.access(user, chat::segment_id(channel, 0)).await?.0)
 }
 
+/// What `user` may do with files of `scope`: a conversation's files follow its chat documents,
+/// a project's files follow its board (members write, readers of a company-visible project read).
+pub async fn scope_access(state: &AppState, user: UserId, scope: &FileScope) -> Result<Access, AppError> {
+    match scope {
+        FileScope::Channel(c) => conversation_access(state, user, c).await,
+        FileScope::Project(p) => Ok(state.store.access(user, tasks::board_id(p)).await?.0),
+    }
+}
+
+/// The module a scope's files belong to: turned off, its files are neither sent nor served.
+fn scope_module(scope: &FileScope) -> Module {
+    match scope {
+        FileScope::Channel(_) => Module::Chat,
+        FileScope::Project(_) => Module::Tasks,
+    }
+}
+
 /// The announced type, lowercased and without parameters, when it has the shape
 /// `type/subtype`; otherwise `application/octet-stream`. It is a label only (and the
 /// `Content-Type` of raster images served inline), so nothing more is needed.
@@ -74,7 +91,7 @@ pub fn clean_mime(mime: &str) -> String {
 }
 
 fn stored_detail(f: &FileInfo) -> String {
-    format!("{} ({} bytes, sha256 {}) in channel:{}", f.name, f.size, f.sha256, f.channel)
+    format!("{} ({} bytes, sha256 {}) in {}", f.name, f.size, f.sha256, f.scope)
 }
 
 /// `POST /api/uploads`: check the announcement, then either complete at once (the caller already
@@ -93,15 +110,15 @@ pub async fn do_start_upload(state: &AppState, who: &AuthUser, req: &NewUpload) 
             req.size
         )));
     }
-    super::modules::require_for(state, Module::Chat, who.id(), Some(&who.ip), "file.upload").await?;
-    if conversation_access(state, who.id(), &req.channel).await? < Access::Write {
-        let err = AppError::NotFound(format!("no conversation {} you may write to", req.channel));
-        return Err(refuse(state, who, Event::FileUpload, format!("channel:{}", req.channel), err).await);
+    super::modules::require_for(state, scope_module(&req.scope), who.id(), Some(&who.ip), "file.upload").await?;
+    if scope_access(state, who.id(), &req.scope).await? < Access::Write {
+        let err = AppError::NotFound(format!("no {} you may write to", req.scope));
+        return Err(refuse(state, who, Event::FileUpload, req.scope.to_string(), err).await);
     }
     let mut upload = UploadRow {
         id: new_upload_id(),
         owner: who.id(),
-        channel: req.channel.clone(),
+        scope: req.scope.clone(),
         name: clean_name(&req.name),
         size: req.size,
         mime: clean_mime(&req.mime),
@@ -121,7 +138,7 @@ pub async fn do_start_upload(state: &AppState, who: &AuthUser, req: &NewUpload) 
                 size: upload.size,
                 mime: upload.mime.clone(),
                 sha256: upload.sha256.clone(),
-                channel: upload.channel.clone(),
+                scope: upload.scope.clone(),
                 owner: who.id(),
                 created_at: now,
             };
@@ -152,7 +169,7 @@ async fn known_bytes(state: &AppState, who: &AuthUser, req: &NewUpload) -> Resul
         if f.size != req.size || !state.blobs.has_blob(&f.sha256).await {
             continue;
         }
-        if f.owner == who.id() || conversation_access(state, who.id(), &f.channel).await? >= Access::Read {
+        if f.owner == who.id() || scope_access(state, who.id(), &f.scope).await? >= Access::Read {
             return Ok(Some(f));
         }
     }
@@ -256,9 +273,9 @@ pub async fn do_complete(state: &AppState, who: &AuthUser, id: &str) -> Result<F
         return Err(AppError::UploadOffset { message, state: Box::new(u.state(None)) });
     }
     // Rights may have changed since the upload started (removed from the channel, archived).
-    super::modules::require_for(state, Module::Chat, who.id(), Some(&who.ip), "file.upload").await?;
-    if conversation_access(state, who.id(), &u.channel).await? < Access::Write {
-        let err = AppError::NotFound(format!("no conversation {} you may write to", u.channel));
+    super::modules::require_for(state, scope_module(&u.scope), who.id(), Some(&who.ip), "file.upload").await?;
+    if scope_access(state, who.id(), &u.scope).await? < Access::Write {
+        let err = AppError::NotFound(format!("no {} you may write to", u.scope));
         return Err(refuse(state, who, Event::FileUpload, format!("upload:{id}"), err).await);
     }
     let hash = match state.blobs.hash_part(id).await? {
@@ -296,7 +313,7 @@ pub async fn do_complete(state: &AppState, who: &AuthUser, id: &str) -> Result<F
         size: u.size,
         mime: u.mime.clone(),
         sha256: u.sha256.clone(),
-        channel: u.channel.clone(),
+        scope: u.scope.clone(),
         owner: who.id(),
         created_at: now_ms(),
     };
@@ -323,7 +340,13 @@ pub async fn do_forward(state: &AppState, who: &AuthUser, id: &str, to: &Channel
         let err = AppError::NotFound(format!("no conversation {to} you may write to"));
         return Err(refuse(state, who, Event::FileUpload, format!("channel:{to}"), err).await);
     }
-    let file = FileInfo { id: new_file_id(), channel: to.clone(), owner: who.id(), created_at: now_ms(), ..source };
+    let file = FileInfo {
+        id: new_file_id(),
+        scope: FileScope::Channel(to.clone()),
+        owner: who.id(),
+        created_at: now_ms(),
+        ..source
+    };
     let mut tx = state.store.begin().await?;
     rows::insert_file_tx(&mut tx, &file).await?;
     let rec = AuditRecord::ok(Event::FileUpload)
@@ -336,11 +359,11 @@ pub async fn do_forward(state: &AppState, who: &AuthUser, id: &str, to: &Channel
     Ok(file)
 }
 
-/// File `id` if the caller may read its conversation now; otherwise 404, the same answer as for
-/// an id that does not exist, and an audit row.
+/// File `id` if the caller may read its conversation or project now; otherwise 404, the same
+/// answer as for an id that does not exist, and an audit row.
 pub async fn readable_file(state: &AppState, who: &AuthUser, id: &str) -> Result<FileInfo, AppError> {
     if let Some(f) = state.store.file(id).await?
-        && conversation_access(state, who.id(), &f.channel).await? >= Access::Read
+        && scope_access(state, who.id(), &f.scope).await? >= Access::Read
     {
         return Ok(f);
     }

@@ -2,8 +2,8 @@
 
 use super::{Store, Tx};
 use crate::error::AppError;
-use qiao_model::api::{FileInfo, UploadState};
-use qiao_model::ids::{ChannelId, UserId};
+use qiao_model::api::{FileInfo, FileScope, UploadState};
+use qiao_model::ids::{ChannelId, ProjectId, UserId};
 use sqlx::Row;
 
 /// The setting holding [`qiao_model::api::FileSettings::max_upload_bytes`].
@@ -14,7 +14,7 @@ pub const MAX_UPLOAD_BYTES: &str = "files.max_upload_bytes";
 pub struct UploadRow {
     pub id: String,
     pub owner: UserId,
-    pub channel: ChannelId,
+    pub scope: FileScope,
     /// Already cleaned ([`qiao_model::files::clean_name`]).
     pub name: String,
     pub size: u64,
@@ -40,11 +40,27 @@ fn to_i64(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
+/// A row's scope: its conversation, else its project.
+fn scope_of(r: &sqlx::sqlite::SqliteRow) -> FileScope {
+    match r.get::<Option<String>, _>("channel_id") {
+        Some(c) => FileScope::Channel(ChannelId(c)),
+        None => FileScope::Project(ProjectId(r.get::<Option<String>, _>("project_id").unwrap_or_default())),
+    }
+}
+
+/// The (channel_id, project_id) columns of a scope.
+fn scope_columns(s: &FileScope) -> (Option<&str>, Option<&str>) {
+    match s {
+        FileScope::Channel(c) => (Some(c.as_str()), None),
+        FileScope::Project(p) => (None, Some(p.as_str())),
+    }
+}
+
 fn upload_from_row(r: &sqlx::sqlite::SqliteRow) -> UploadRow {
     UploadRow {
         id: r.get("id"),
         owner: UserId(r.get("owner")),
-        channel: ChannelId(r.get("channel_id")),
+        scope: scope_of(r),
         name: r.get("name"),
         size: to_u64(r.get("size")),
         mime: r.get("mime"),
@@ -61,7 +77,7 @@ fn file_from_row(r: &sqlx::sqlite::SqliteRow) -> FileInfo {
         size: to_u64(r.get("size")),
         mime: r.get("mime"),
         sha256: r.get("sha256"),
-        channel: ChannelId(r.get("channel_id")),
+        scope: scope_of(r),
         owner: UserId(r.get("owner")),
         created_at: r.get("created_at"),
     }
@@ -130,12 +146,13 @@ impl Store {
 
 pub async fn insert_upload_tx(tx: &mut Tx, u: &UploadRow, created_at: i64) -> Result<(), AppError> {
     sqlx::query(
-        "INSERT INTO uploads (id, owner, channel_id, name, size, mime, sha256, received, created_at, file_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO uploads (id, owner, channel_id, project_id, name, size, mime, sha256, received, created_at, file_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&u.id)
     .bind(u.owner.0)
-    .bind(u.channel.as_str())
+    .bind(scope_columns(&u.scope).0)
+    .bind(scope_columns(&u.scope).1)
     .bind(&u.name)
     .bind(to_i64(u.size))
     .bind(&u.mime)
@@ -150,7 +167,8 @@ pub async fn insert_upload_tx(tx: &mut Tx, u: &UploadRow, created_at: i64) -> Re
 
 pub async fn insert_file_tx(tx: &mut Tx, f: &FileInfo) -> Result<(), AppError> {
     sqlx::query(
-        "INSERT INTO files (id, sha256, size, name, mime, owner, channel_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO files (id, sha256, size, name, mime, owner, channel_id, project_id, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&f.id)
     .bind(&f.sha256)
@@ -158,7 +176,8 @@ pub async fn insert_file_tx(tx: &mut Tx, f: &FileInfo) -> Result<(), AppError> {
     .bind(&f.name)
     .bind(&f.mime)
     .bind(f.owner.0)
-    .bind(f.channel.as_str())
+    .bind(scope_columns(&f.scope).0)
+    .bind(scope_columns(&f.scope).1)
     .bind(f.created_at)
     .execute(&mut **tx)
     .await?;

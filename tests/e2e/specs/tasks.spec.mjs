@@ -1,6 +1,6 @@
 // Tasks (issue 6): a project's board in the browser. Create a project and tasks, assign, move
 // across columns by drag and drop and by keyboard, comment, set a reminder and see it fire on
-// the assignee's screen; a non-member cannot read the project; a chat message becomes a task; two members moving the same
+// the assignee's screen, attach a file only members can download; a non-member cannot read the project; a chat message becomes a task; two members moving the same
 // card while offline end with one identical board.
 
 import assert from "node:assert/strict";
@@ -153,6 +153,22 @@ export default [
       const projects = await a.evaluate(() => fetch("/api/projects").then(r => r.json()));
       const status = await c.evaluate(id => fetch(`/api/projects/${id}/members`).then(r => r.status), projects[0].id);
       assert.equal(status, 404);
+
+      // Attachments: Alice attaches a file (a progress bar while it goes); Bob, a member, sees
+      // it in his open panel and downloads it whole; Carol, not a member, is refused it.
+      const bytes = Buffer.from("发布说明初稿 v1 — release notes draft\n".repeat(40_000));
+      await panel.getByTestId("task-file-input").setInputFiles({ name: "初稿.txt", mimeType: "text/plain", buffer: bytes });
+      const fileRow = panel.locator('[data-testid="task-file"]', { hasText: "初稿.txt" });
+      await fileRow.waitFor({ timeout: 30_000 });
+      assert.equal(await panel.getByTestId("task-file-sending").count(), 0, "the progress bar goes once the file is stored");
+      const fileId = await fileRow.getAttribute("data-file-id");
+      await b.getByTestId("task-panel").locator('[data-testid="task-file"]', { hasText: "初稿.txt" }).waitFor({ timeout: 20_000 });
+      const got = await b.evaluate(async id => {
+        const r = await fetch(`/api/files/${id}`);
+        return [r.status, (await r.arrayBuffer()).byteLength];
+      }, fileId);
+      assert.deepEqual(got, [200, bytes.length]);
+      assert.equal(await c.evaluate(id => fetch(`/api/files/${id}`).then(r => r.status), fileId), 404);
 
       // Alice adds Carol in the members dialog; Carol's rail then lists the project.
       await a.getByTestId("project-members").click();

@@ -10,12 +10,12 @@ use qiao_model::files::inline_image;
 use qiao_model::ids::ChannelId;
 use qiao_model::schema::chat::Attachment;
 
-fn url(id: &str) -> String {
+pub(crate) fn url(id: &str) -> String {
     format!("/api/files/{id}")
 }
 
 /// A kind label for the file card's icon: the extension, as Lark and DingTalk show it.
-fn kind(name: &str) -> String {
+pub(crate) fn kind(name: &str) -> String {
     name.rsplit_once('.')
         .map(|(_, e)| e.chars().take(4).collect::<String>().to_uppercase())
         .unwrap_or_else(|| "FILE".into())

@@ -15,7 +15,7 @@ use crate::api::{self, ApiFailure};
 use crate::contexts::RepoRef;
 use crate::storage;
 use leptos::prelude::*;
-use qiao_model::api::{FileInfo, NewUpload, UploadState};
+use qiao_model::api::{FileInfo, FileScope, NewUpload, UploadState};
 use qiao_model::files::{MAX_CHUNK_BYTES, inline_image};
 use qiao_model::ids::{ChannelId, DocumentId};
 use qiao_model::schema::chat::{self, Attachment, ChatMessage, SEGMENT_CAPACITY};
@@ -96,7 +96,7 @@ fn item_of(rec: &JsValue) -> Option<Item> {
 }
 
 /// Why a step stopped: try again later, or give up on this file.
-enum Stop {
+pub(crate) enum Stop {
     Later,
     Refused(String),
 }
@@ -107,6 +107,60 @@ impl From<ApiFailure> for Stop {
             ApiFailure::Offline | ApiFailure::Unauthorized => Stop::Later,
             ApiFailure::Refused(e) => Stop::Refused(e.message),
         }
+    }
+}
+
+impl Stop {
+    /// What to tell the person.
+    pub(crate) fn message(&self) -> Option<String> {
+        match self {
+            Stop::Later => None,
+            Stop::Refused(why) => Some(why.clone()),
+        }
+    }
+}
+
+/// Announce `blob` for `scope` (its SHA-256 first): the relay opens an upload at offset 0, or
+/// completes it at once when the caller may already see these bytes.
+pub(crate) async fn start_upload(
+    scope: FileScope,
+    blob: &web_sys::Blob,
+    name: &str,
+    mime: &str,
+) -> Result<UploadState, Stop> {
+    let sha = JsFuture::from(sha256_hex(blob)).await.ok().and_then(|v| v.as_string()).ok_or(Stop::Later)?;
+    let req =
+        NewUpload { scope, name: name.to_string(), size: blob.size() as u64, mime: mime.to_string(), sha256: sha };
+    Ok(api::post("/api/uploads", &req).await?)
+}
+
+/// Send what the relay does not have yet of `blob`, chunk by chunk from where `state` stands
+/// (each chunk acknowledged only once it is on the relay's disk), then complete it.
+/// `progress(bytes)` hears how far it got before each chunk and once at the end.
+pub(crate) async fn send_rest(
+    blob: &web_sys::Blob,
+    mut state: UploadState,
+    progress: impl Fn(u64),
+) -> Result<FileInfo, Stop> {
+    let size = blob.size() as u64;
+    let id = state.id.clone();
+    while state.file.is_none() && state.received < size {
+        progress(state.received);
+        let end = (state.received + MAX_CHUNK_BYTES as u64).min(size);
+        let chunk = blob.slice_with_f64_and_f64(state.received as f64, end as f64).map_err(|_| Stop::Later)?;
+        match api::put_blob::<UploadState>(&format!("/api/uploads/{id}?offset={}", state.received), &chunk).await {
+            Ok(s) => state = s,
+            // Out of step (another tab sent a chunk meanwhile): ask where it stands.
+            Err(ApiFailure::Refused(e)) if e.code == "upload_offset" || e.code == "conflict" => {
+                state = api::get(&format!("/api/uploads/{id}")).await?;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    progress(size);
+    match state.file {
+        Some(f) => Ok(f),
+        None => Ok(api::post::<_, FileInfo>(&format!("/api/uploads/{id}/complete"), &()).await?),
     }
 }
 
@@ -239,7 +293,6 @@ impl Uploads {
         channel: &ChannelId,
         progress: bool,
     ) -> Result<FileInfo, Stop> {
-        let size = blob.size() as u64;
         // Resume the upload this record names, unless the relay no longer has it: it sweeps
         // uploads abandoned for days, and then the file goes again from its first byte.
         let resumed = match get(rec, id_field).as_string() {
@@ -250,54 +303,25 @@ impl Uploads {
             },
             None => None,
         };
-        let mut state = match resumed {
+        let state = match resumed {
             Some(state) => state,
             None => {
-                let sha = JsFuture::from(sha256_hex(blob)).await.ok().and_then(|v| v.as_string()).ok_or(Stop::Later)?;
-                let req = NewUpload {
-                    channel: channel.clone(),
-                    name: name.to_string(),
-                    size,
-                    mime: mime.to_string(),
-                    sha256: sha,
-                };
-                let state: UploadState = api::post("/api/uploads", &req).await?;
+                let state = start_upload(FileScope::Channel(channel.clone()), blob, name, mime).await?;
                 let patch = js_sys::Object::new();
                 set(&patch, id_field, state.id.as_str());
                 let _ = JsFuture::from(patch_item(key, &patch)).await;
-                if let Some(f) = state.file {
-                    return Ok(f);
-                }
                 state
             }
         };
-        let id = state.id.clone();
-        while state.file.is_none() && state.received < size {
+        send_rest(blob, state, |sent| {
             if progress {
-                let sent = state.received;
                 self.update(key, |i| {
                     i.sent = sent;
                     i.status = Status::Sending;
                 });
             }
-            let end = (state.received + MAX_CHUNK_BYTES as u64).min(size);
-            let chunk = blob.slice_with_f64_and_f64(state.received as f64, end as f64).map_err(|_| Stop::Later)?;
-            match api::put_blob::<UploadState>(&format!("/api/uploads/{id}?offset={}", state.received), &chunk).await {
-                Ok(s) => state = s,
-                // Out of step (another tab sent a chunk meanwhile): ask where it stands.
-                Err(ApiFailure::Refused(e)) if e.code == "upload_offset" || e.code == "conflict" => {
-                    state = api::get(&format!("/api/uploads/{id}")).await?;
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        if progress {
-            self.update(key, |i| i.sent = size);
-        }
-        match state.file {
-            Some(f) => Ok(f),
-            None => Ok(api::post::<_, FileInfo>(&format!("/api/uploads/{id}/complete"), &()).await?),
-        }
+        })
+        .await
     }
 
     async fn send(&self, key: &str) -> Result<(), Stop> {

@@ -57,6 +57,7 @@ fn history_line(
     let key = match h.field.as_str() {
         f @ ("created" | "title" | "description" | "column" | "priority" | "due" | "remind_at" | "assignees"
         | "labels" | "checklist" | "comment" | "link" | "order") => format!("tasks.history.{f}"),
+        f if f.starts_with("file:") => "tasks.history.file".into(),
         "deleted" if h.value == "true" => "tasks.history.deleted".into(),
         "deleted" => "tasks.history.restored".into(),
         _ => "tasks.history.other".into(),
@@ -140,6 +141,7 @@ pub fn TaskDetail(project: ProjectId, task_id: String) -> impl IntoView {
 
     let p_status = project.clone();
     let p_body = project.clone();
+    let (p_files, tid_files) = (project.clone(), task_id.clone());
     let body = move || {
         let p_status = p_status.clone();
         let Some(t) = task.get() else {
@@ -341,6 +343,7 @@ pub fn TaskDetail(project: ProjectId, task_id: String) -> impl IntoView {
                         />
                     }})}
                 </section>
+                <super::attachments::TaskFiles project=p_files.clone() task_id=tid_files.clone() files=t.attachments.clone() editable=editable />
             </div>
         }
         .into_any()
