@@ -78,6 +78,9 @@ events! {
         SyncRead = "sync.read",
         /// A change the user may not make (read-only document, foreign actor, authorship rule).
         SyncWrite = "sync.write",
+        /// A sync connection refused because its person holds `--max-connections-per-user`
+        /// already (audited at most once a minute per person).
+        SyncConnectionLimit = "sync.connection_limit",
     }
     Channel {
         ChannelCreate = "channel.create",

@@ -25,6 +25,10 @@ pub struct Config {
     /// How fast a connection's frame budget refills, in frames per second.
     #[arg(long, env = "QIAO_SYNC_FRAMES_PER_SEC", default_value_t = 200)]
     pub sync_frames_per_sec: u32,
+    /// Sync connections (websockets) one person may hold at once, over all their tabs and
+    /// devices; one more is refused with 429. 0: no limit.
+    #[arg(long, env = "QIAO_MAX_CONNECTIONS_PER_USER", default_value_t = 20)]
+    pub max_connections_per_user: usize,
     /// Mark the session cookie `Secure` (set when served over HTTPS).
     #[arg(long, env = "QIAO_SECURE_COOKIES", default_value_t = false)]
     pub secure_cookies: bool,
@@ -58,6 +62,7 @@ impl Config {
             max_frame_bytes: 8 * 1024 * 1024,
             sync_frame_burst: 1_000,
             sync_frames_per_sec: 200,
+            max_connections_per_user: 20,
             secure_cookies: false,
             public_url: None,
             push_hosts: vec![],

@@ -14,6 +14,9 @@ pub enum AppError {
     BadCredentials,
     #[error("too many attempts, try again in {0} s")]
     RateLimited(u64),
+    /// 429: a sync connection over the per-person cap (`--max-connections-per-user`).
+    #[error("{0}")]
+    TooManyConnections(String),
     #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]
@@ -55,6 +58,7 @@ impl AppError {
             AppError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             AppError::BadCredentials => (StatusCode::UNAUTHORIZED, "bad_credentials"),
             AppError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            AppError::TooManyConnections(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_connections"),
             AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             AppError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),

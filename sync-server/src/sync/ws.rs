@@ -1,19 +1,22 @@
 //! One websocket connection: upgrade, handshake, frame loop.
 //!
 //! The session is checked before the upgrade (no valid session: 401, no socket) and the
-//! `Origin` by the router's middleware. After the upgrade the client must send `join` first;
+//! `Origin` by the router's middleware; a person holding `--max-connections-per-user` sockets
+//! already is refused with 429 (see [`super::connections`]). After the upgrade the client must send `join` first;
 //! then every frame is decoded ([`qiao_model::protocol`]) and routed to the
 //! [`Registry`](super::registry::Registry), which checks it against the document's access list.
 //! A frame that is too large, not CBOR, or not applicable gets an `error` message and closes this
 //! connection only. Outgoing frames go through a bounded queue: a client that does not read is
 //! disconnected rather than allowed to grow the relay's memory.
 
+use super::connections::Reservation;
 use super::registry::{ConnCtx, Refusal};
 use crate::AppState;
 use crate::auth::AuthUser;
+use crate::error::AppError;
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use qiao_model::ids::{DocumentId, PeerId};
 use qiao_model::protocol::{Message, PROTOCOL_V1, PeerMetadata};
@@ -77,8 +80,26 @@ pub async fn upgrade(
     ext: axum::http::Extensions,
     ws: WebSocketUpgrade,
 ) -> Response {
-    let max = state.config.max_frame_bytes;
     let ip = crate::client_ip(&ext);
+    let user = who.user.me.id;
+    let cap = state.config.max_connections_per_user;
+    let slot = match state.connections.reserve(user, cap) {
+        Ok(slot) => slot,
+        Err(held) => {
+            tracing::info!(%user, held, "sync connection refused: per-person cap reached");
+            if state.connections.audit_refusal_due(user) {
+                let detail = format!("{held} connections open (limit {cap})");
+                if let Err(e) = state.store.audit(Some(user), Some(&ip), "sync.connection_limit", true, &detail).await {
+                    tracing::error!(error = %e, "could not audit a refused sync connection");
+                }
+            }
+            return AppError::TooManyConnections(format!(
+                "{held} sync connections are open for this account already (the limit is {cap}); close a tab or sign out a device"
+            ))
+            .into_response();
+        }
+    };
+    let max = state.config.max_frame_bytes;
     // Small socket buffers: tungstenite's default 128 KiB read buffer stays resident per socket
     // (the bench measured 139 KiB per idle connection), which 10,000 sockets cannot afford.
     // Frames larger than the buffer still arrive whole; they are read in more steps.
@@ -86,13 +107,13 @@ pub async fn upgrade(
         .max_frame_size(max)
         .read_buffer_size(8 * 1024)
         .write_buffer_size(8 * 1024)
-        .on_upgrade(move |socket| run(state, who, ip, socket))
+        .on_upgrade(move |socket| run(state, who, ip, slot, socket))
 }
 
-async fn run(state: AppState, who: AuthUser, ip: String, socket: WebSocket) {
+async fn run(state: AppState, who: AuthUser, ip: String, slot: Reservation, socket: WebSocket) {
     let (mut sink, mut stream) = socket.split();
     let (handle, mut rx) = ConnHandle::new();
-    let conn_id = state.connections.register_user(who.session_id, who.user.me.id, handle.clone());
+    let conn_id = slot.register(who.session_id, handle.clone());
 
     let writer = tokio::spawn(async move {
         while let Some(o) = rx.recv().await {
