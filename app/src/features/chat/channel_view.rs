@@ -14,6 +14,8 @@ use leptos::prelude::*;
 use qiao_model::api::ChannelSummary;
 use qiao_model::ids::{ChannelId, DocumentId};
 use qiao_model::schema::chat::{self, ChatMessage, SEGMENT_CAPACITY};
+use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Read receipts are kept in conversations of at most this many people.
 pub const RECEIPTS_UP_TO: u32 = 20;
@@ -50,6 +52,9 @@ impl ChatActions {
         self.repo.with_value(|r| r.change(doc, f));
     }
 }
+
+/// Messages that fill a screen: fewer than this in the newest segment and the one before opens too.
+const SCREENFUL: usize = 50;
 
 /// The segments of a channel open in this view, oldest first.
 #[derive(Clone, Copy)]
@@ -116,10 +121,14 @@ pub fn ChannelView(channel: ChannelSummary, sidebar_open: RwSignal<bool>) -> imp
         loading: RwSignal::new(true),
     };
     leptos::task::spawn_local(async move {
-        if head > 0 {
+        let id = segments.open_segment(head).await;
+        // The segment before only when the newest holds too little to fill the screen: opening
+        // it always would render up to 400 messages where 200 are plenty, and opening a long
+        // channel would cost twice a new one's.
+        let shown = repo.with_value(|r| r.read_untracked(id, chat::message_count)).unwrap_or(0);
+        if head > 0 && shown < SCREENFUL {
             segments.open_segment(head - 1).await;
         }
-        segments.open_segment(head).await;
         mark("qiao:chat-segments-open");
         segments.loading.set(false);
     });
@@ -136,14 +145,29 @@ pub fn ChannelView(channel: ChannelSummary, sidebar_open: RwSignal<bool>) -> imp
         });
     }
 
-    // Each message with the segment document it lives in (edits and reactions go there).
+    // Each message with the segment document it lives in (edits and reactions go there). Each
+    // segment's messages are read once per version of its document: a change to the newest
+    // segment, or a segment opening, does not read the others again.
+    let parsed: StoredValue<HashMap<DocumentId, (u64, Arc<Vec<ChatMessage>>)>> = StoredValue::new(HashMap::new());
     let messages: Memo<Vec<(DocumentId, ChatMessage)>> = Memo::new(move |_| {
         let open = segments.open.get();
-        repo.with_value(|r| {
-            open.iter()
-                .flat_map(|(_, id)| r.read(*id, chat::messages).unwrap_or_default().into_iter().map(|m| (*id, m)))
-                .collect()
-        })
+        let mut out = Vec::new();
+        for (_, id) in &open {
+            let Some(version) = repo.with_value(|r| r.version(*id)) else { continue };
+            let cached = parsed.with_value(|p| p.get(id).filter(|(v, _)| *v == version).map(|(_, m)| m.clone()));
+            let msgs = match cached {
+                Some(m) => m,
+                None => {
+                    let m = Arc::new(repo.with_value(|r| r.read_untracked(*id, chat::messages)).unwrap_or_default());
+                    parsed.update_value(|p| {
+                        p.insert(*id, (version, m.clone()));
+                    });
+                    m
+                }
+            };
+            out.extend(msgs.iter().map(|m| (*id, m.clone())));
+        }
+        out
     });
     // Read state: where the reader had got to when the conversation opened (the "new messages"
     // line stays there while it is open), and everything on screen is read while the page is
