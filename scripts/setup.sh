@@ -107,6 +107,10 @@ if ! "$QIAO_TOOLS/bin/cargo-nextest" --version >/dev/null 2>&1 && ! command -v c
   log "cargo install cargo-nextest"
   cargo install -q cargo-nextest --locked --root "$QIAO_TOOLS"
 fi
+if ! "$QIAO_TOOLS/bin/cargo-fuzz" --version >/dev/null 2>&1 && ! command -v cargo-fuzz >/dev/null; then
+  log "cargo install cargo-fuzz"
+  cargo install -q cargo-fuzz --locked --root "$QIAO_TOOLS"
+fi
 
 # --- browser tests --------------------------------------------------------------------------
 if [ $want_browser = 1 ]; then

@@ -57,6 +57,24 @@ else
   failed=$((failed + 1))
 fi
 
+step "fuzzing (cargo-fuzz, libFuzzer on stable with -s none)"
+# Every decoder the relay exposes to clients, and the markdown sanitiser: QIAO_FUZZ_SECS seconds
+# each (60; 300 with QIAO_LONG), 0 crashes. A crash leaves its input in fuzz/artifacts/<target>/:
+# turn it into a regression test in fuzz/src/lib.rs or next to the code it broke.
+fuzz_secs="${QIAO_FUZZ_SECS:-$([ -n "${QIAO_LONG:-}" ] && echo 300 || echo 60)}"
+for target in fuzz/fuzz_targets/*.rs; do
+  target="$(basename "$target" .rs)"
+  mkdir -p "fuzz/corpus/$target"
+  if (cd fuzz && cargo fuzz run -s none -O "$target" -- -max_total_time="$fuzz_secs" -rss_limit_mb=2048) \
+      >"$log/fuzz-$target" 2>&1; then
+    echo "$target: $(grep -oE 'Done [0-9]+ runs in [0-9]+ second' "$log/fuzz-$target" | tail -n 1)s, 0 crashes"
+    passed=$((passed + 1))
+  else
+    tail -n 30 "$log/fuzz-$target"; echo "$target: FAILED (input in fuzz/artifacts/$target/)"
+    failed=$((failed + 1))
+  fi
+done
+
 echo
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -9,11 +9,13 @@
 //! broken property (a frame that does not survive re-encoding, markup that could run script).
 //!
 //! `cargo +nightly fuzz run <target>` from this directory runs one under libFuzzer;
-//! `cargo test` runs all four, bounded, on seeded mutations of a small corpus (stable Rust).
+//! `cargo test` runs them all, bounded, on seeded mutations of a small corpus (stable Rust).
 
 use automerge::sync::{self, SyncDoc};
 use automerge::{Automerge, Change};
 use qiao_model::actor;
+use qiao_model::api::NewUpload;
+use qiao_model::files::{self, ByteRange};
 use qiao_model::ids::{ChannelId, UserId};
 use qiao_model::markdown;
 use qiao_model::protocol::Message;
@@ -123,6 +125,62 @@ pub fn markdown(data: &[u8]) {
         assert_inert(&html, &text);
     }
     let _ = markdown::excerpt(&text, 40);
+}
+
+/// Upload metadata as clients send it: the `POST /api/uploads` body (JSON, a [`NewUpload`]), and
+/// any text as a file name, a type or a download's `Range` header. What the relay keeps of a name
+/// and a type must hold what it promises ([`files::clean_name`], [`files::clean_mime`]), cleaning
+/// twice must change nothing, the `Content-Disposition` built from a name must stay one header
+/// value with one quoted part, and a range must lie within the file.
+pub fn upload_metadata(data: &[u8]) {
+    if let Ok(req) = serde_json::from_slice::<NewUpload>(data) {
+        let again: NewUpload = serde_json::from_str(&serde_json::to_string(&req).expect("serialises"))
+            .expect("a parsed announcement parses again");
+        assert_eq!(again, req, "an announcement survives a round trip");
+        let _ = files::valid_sha256(&req.sha256);
+        check_name(&req.name);
+        check_mime(&req.mime);
+    }
+    let text = String::from_utf8_lossy(data);
+    check_name(&text);
+    check_mime(&text);
+    for size in [0, 1, 100, u64::MAX] {
+        match files::parse_range(&text, size) {
+            ByteRange::Bytes(start, end) => {
+                assert!(start <= end && end < size, "range {start}-{end} of a {size}-byte file from {text:?}")
+            }
+            ByteRange::Whole | ByteRange::Unsatisfiable => {}
+        }
+    }
+}
+
+fn check_name(name: &str) {
+    let clean = files::clean_name(name);
+    assert!(!clean.is_empty() && clean.chars().count() <= 200, "length of {clean:?} (from {name:?})");
+    assert!(!clean.contains(['/', '\\']), "a path in {clean:?} (from {name:?})");
+    assert!(!clean.starts_with('.'), "a dot-file name {clean:?} (from {name:?})");
+    assert!(clean.trim() == clean, "blank around {clean:?} (from {name:?})");
+    assert!(
+        !clean.chars().any(|c| c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')),
+        "a control or bidi override in {clean:?} (from {name:?})"
+    );
+    assert_eq!(files::clean_name(&clean), clean, "cleaning {name:?} twice");
+    for inline in [false, true] {
+        let header = files::content_disposition(inline, name);
+        assert!(header.bytes().all(|b| (0x20..0x7f).contains(&b)), "not a header value: {header:?}");
+        assert_eq!(header.matches('"').count(), 2, "one quoted file name in {header:?}");
+        assert!(!header.contains('\\'), "an escape in {header:?}");
+    }
+}
+
+fn check_mime(mime: &str) {
+    let clean = files::clean_mime(mime);
+    let (t, s) = clean.split_once('/').unwrap_or_else(|| panic!("{clean:?} is not type/subtype (from {mime:?})"));
+    let token =
+        |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_graphic() && !b.is_ascii_uppercase() && b != b'/');
+    assert!(token(t) && token(s), "{clean:?} (from {mime:?})");
+    assert!(!clean.contains([';', '"', '\\', ',']), "parameters or quoting in {clean:?} (from {mime:?})");
+    assert_eq!(files::clean_mime(&clean), clean, "cleaning {mime:?} twice");
 }
 
 /// Every tag is one the renderer makes, with only harmless attributes and safe links (text `<`
@@ -323,6 +381,24 @@ mod tests {
         let (mut doc, last) = chat_segment();
         let all: Vec<Vec<u8>> = doc.get_changes(&[]).iter().map(|c| c.raw_bytes().to_vec()).collect();
         run(chat_change, &[all, vec![last]].concat());
+    }
+
+    #[test]
+    fn upload_metadata_inputs() {
+        let corpus: Vec<Vec<u8>> = [
+            r#"{"channel":"c1","name":"报告.pdf","size":10,"mime":"application/pdf","sha256":"ab"}"#,
+            r#"{"project":"p1","name":"../../etc/passwd","size":1,"mime":"Image/PNG; q=1","sha256":""}"#,
+            r#"{"channel":"c","name":". .htaccess\u202egpj.exe","size":18446744073709551615,"mime":"text/html\r\nX: 1","sha256":"00"}"#,
+            r#"{"channel":"c","project":"p","name":"a\u0000b\"c","size":0,"mime":"a/b/c","sha256":"ff"}"#,
+            "bytes=0-9",
+            "bytes=-18446744073709551615",
+            "bytes= 5 - ",
+            "C:\\Users\\a\\\u{3000}.x",
+        ]
+        .iter()
+        .map(|s| s.as_bytes().to_vec())
+        .collect();
+        run(upload_metadata, &corpus);
     }
 
     #[test]

@@ -27,7 +27,7 @@ use futures_util::Stream;
 use qiao_model::acl::Module;
 use qiao_model::api::{FileInfo, FileScope, NewUpload, UploadState};
 use qiao_model::audit::Event;
-use qiao_model::files::{MAX_CHUNK_BYTES, clean_name, valid_sha256};
+use qiao_model::files::{MAX_CHUNK_BYTES, clean_mime, clean_name, valid_sha256};
 use qiao_model::ids::{ChannelId, UserId};
 use qiao_model::schema::{chat, tasks};
 use rand::RngCore;
@@ -73,20 +73,6 @@ fn scope_module(scope: &FileScope) -> Module {
     match scope {
         FileScope::Channel(_) => Module::Chat,
         FileScope::Project(_) => Module::Tasks,
-    }
-}
-
-/// The announced type, lowercased and without parameters, when it has the shape
-/// `type/subtype`; otherwise `application/octet-stream`. It is a label only (and the
-/// `Content-Type` of raster images served inline), so nothing more is needed.
-pub fn clean_mime(mime: &str) -> String {
-    let m = mime.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    let token = |s: &str| {
-        !s.is_empty() && s.len() <= 100 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b))
-    };
-    match m.split_once('/') {
-        Some((t, s)) if token(t) && token(s) => m,
-        _ => "application/octet-stream".into(),
     }
 }
 

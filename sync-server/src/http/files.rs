@@ -20,7 +20,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use qiao_model::api::{FileInfo, ForwardFile, NewUpload, UploadState};
-use qiao_model::files::{MAX_CHUNK_BYTES, clean_name, inline_image};
+use qiao_model::files::{ByteRange as Range, MAX_CHUNK_BYTES, content_disposition, inline_image, parse_range};
 use serde::Deserialize;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
@@ -162,91 +162,4 @@ async fn download(
 
 fn value(s: &str) -> Result<HeaderValue, AppError> {
     HeaderValue::from_str(s).map_err(|e| AppError::Internal(format!("header value {s:?}: {e}")))
-}
-
-/// `inline` or `attachment`, with the cleaned name twice: an ASCII fallback for old clients and
-/// the exact name as RFC 5987 `filename*` (UTF-8, percent-encoded), so no character of a name
-/// can break out of the header.
-pub fn content_disposition(inline: bool, name: &str) -> String {
-    let name = clean_name(name);
-    let ascii: String =
-        name.chars().map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' }).collect();
-    let mut encoded = String::with_capacity(name.len() * 3);
-    for b in name.bytes() {
-        // RFC 5987 attr-char: ALPHA / DIGIT / "!" / "#" / "$" / "&" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~"
-        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
-            encoded.push(b as char);
-        } else {
-            encoded.push_str(&format!("%{b:02X}"));
-        }
-    }
-    let kind = if inline { "inline" } else { "attachment" };
-    format!("{kind}; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
-}
-
-/// A `Range` header as this server answers it.
-#[derive(Debug, PartialEq, Eq)]
-enum Range {
-    /// Serve the whole file (not a single byte range: ignored, as RFC 9110 allows).
-    Whole,
-    /// First and last byte, inclusive, within the file.
-    Bytes(u64, u64),
-    /// 416.
-    Unsatisfiable,
-}
-
-/// One `bytes=a-b`, `bytes=a-` or `bytes=-n` range of a file of `size` bytes.
-fn parse_range(header: &str, size: u64) -> Range {
-    let Some(spec) = header.trim().strip_prefix("bytes=") else { return Range::Whole };
-    if spec.contains(',') {
-        return Range::Whole;
-    }
-    let Some((a, b)) = spec.trim().split_once('-') else { return Range::Whole };
-    let (a, b) = (a.trim(), b.trim());
-    let parsed = match (a.is_empty(), b.is_empty()) {
-        // The last n bytes.
-        (true, false) => match b.parse::<u64>() {
-            Ok(0) => return Range::Unsatisfiable,
-            Ok(n) => Some((size.saturating_sub(n), size.saturating_sub(1))),
-            Err(_) => None,
-        },
-        (false, true) => a.parse::<u64>().ok().map(|s| (s, size.saturating_sub(1))),
-        (false, false) => match (a.parse::<u64>(), b.parse::<u64>()) {
-            (Ok(s), Ok(e)) if s <= e => Some((s, e.min(size.saturating_sub(1)))),
-            _ => None,
-        },
-        (true, true) => None,
-    };
-    match parsed {
-        None => Range::Whole,
-        Some((start, _)) if start >= size => Range::Unsatisfiable,
-        Some((start, end)) => Range::Bytes(start, end),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ranges() {
-        assert_eq!(parse_range("bytes=0-9", 100), Range::Bytes(0, 9));
-        assert_eq!(parse_range("bytes=90-", 100), Range::Bytes(90, 99));
-        assert_eq!(parse_range("bytes=-10", 100), Range::Bytes(90, 99));
-        assert_eq!(parse_range("bytes=-500", 100), Range::Bytes(0, 99));
-        assert_eq!(parse_range("bytes=50-500", 100), Range::Bytes(50, 99));
-        assert_eq!(parse_range("bytes=100-", 100), Range::Unsatisfiable);
-        assert_eq!(parse_range("bytes=0-1,5-6", 100), Range::Whole);
-        assert_eq!(parse_range("bytes=9-1", 100), Range::Whole);
-        assert_eq!(parse_range("items=0-1", 100), Range::Whole);
-    }
-
-    #[test]
-    fn disposition_cannot_be_broken_out_of() {
-        assert_eq!(
-            content_disposition(false, "../报告 \"final\".pdf"),
-            "attachment; filename=\"__ _final_.pdf\"; filename*=UTF-8''%E6%8A%A5%E5%91%8A%20%22final%22.pdf"
-        );
-        assert_eq!(content_disposition(true, "a\r\nb.png"), "inline; filename=\"ab.png\"; filename*=UTF-8''ab.png");
-    }
 }
