@@ -167,7 +167,9 @@ fn rows(res: &mut [Option<Run>; 2], a: &Args) -> Vec<Row> {
         let pct = 100.0 * s.latency.delivered() as f64 / all.max(1) as f64;
         Value::Text(format!("{}/{} ({pct:.1}%) of {} posts", s.latency.delivered(), all, s.writes))
     };
-    let per_socket = |s: &Sockets| s.rss_connected.saturating_sub(s.rss_before) as f64 / s.connected.max(1) as f64;
+    // Peak over the run less RSS before connecting, per socket: the relay's RSS before is
+    // inflated by the logins (see the README), so memory freed then is reused by the sockets.
+    let per_socket = |s: &Sockets| s.rss_peak.saturating_sub(s.rss_before) as f64 / s.connected.max(1) as f64;
     // The peer has no accounts, channels or logins: nothing to seed.
     let none = |r: &Option<Run>| r.as_ref().map(|_| Value::Text("— (no accounts)".into())).unwrap_or(Value::Missing);
     let p99_why = q.as_ref().map(|r| why_p99(&r.sockets, a)).unwrap_or_default();
@@ -200,7 +202,7 @@ fn rows(res: &mut [Option<Run>; 2], a: &Args) -> Vec<Row> {
         ),
         Row::new(
             &w,
-            "server RSS per connected socket",
+            "server RSS growth per socket (peak − before)",
             f(q, &|r| Value::Bytes(per_socket(&r.sockets))),
             f(p, &|r| Value::Bytes(per_socket(&r.sockets))),
         ),
@@ -231,23 +233,23 @@ fn rows(res: &mut [Option<Run>; 2], a: &Args) -> Vec<Row> {
     ]
 }
 
-/// Why the relay misses the p99 goal, from its code and this run's figures.
+/// Why the relay misses the p99 goal, from its code and this run's figures. A CPU profile of the
+/// relay on this workload (perf, 2026-12-01), before acknowledgments were answered only to their
+/// sender, had 85% of its samples on the tokio workers, led by automerge's
+/// `generate_sync_message` under `Registry::fan_out` — N² calls per post — and 14% on the SQLite
+/// threads; see the README.
 fn why_p99(s: &Sockets, a: &Args) -> String {
     format!(
         "every post is a change to one document that {} peers sync. The relay commits it, then \
-         generates one sync message per peer while holding the document's lock (registry.rs \
-         fan_out); each of the {} peers acknowledges, and each acknowledgment is handled as any \
-         sync frame: two access queries to SQLite (Store::access), the document's lock, then \
-         fan_out again over all {} peers (most have nothing new). So one post costs about {} \
-         access queries and {} sync-message generations under one lock, on 2 cores shared with the \
-         {} client sockets of the load generator ({} cores here; the relay used {} cores). To close \
-         it: cache access per (connection, document); in fan_out after an acknowledgment, consider \
-         only the peer that sent it; generate the same message once for peers at the same heads.",
+         generates a sync message for each of them, one after another under the document's lock \
+         (registry.rs fan_out); each of the {} others acknowledges, and each acknowledgment costs \
+         two access queries to SQLite (Store::access) and the same lock before its sender alone \
+         is answered. The load generator's {} client replicas apply every post on the same 2 \
+         cores ({} cores here; the relay used {}). To close it: cache access per (connection, \
+         document) so that acknowledgments never touch SQLite, and encode one sync message for \
+         all peers at the same heads instead of one per peer.",
         s.connected,
         s.connected.saturating_sub(1),
-        s.connected,
-        s.connected.saturating_sub(1),
-        s.connected * s.connected,
         a.online,
         report::sig(s.loadgen_cores),
         report::sig(s.server_cores),

@@ -132,6 +132,9 @@ struct Slot {
     peers: HashMap<ConnId, PeerSync>,
     /// Set when the slot was dropped from the registry; a handler holding it must fetch anew.
     evicted: bool,
+    /// Changes were applied without a fan-out after them (a batch's earlier frames): the next
+    /// answer must go to every peer, not only to the sender.
+    unsent: bool,
 }
 
 pub struct Registry {
@@ -221,6 +224,7 @@ impl Registry {
                     needs_genesis: false,
                     peers: HashMap::new(),
                     evicted: false,
+                    unsent: false,
                 }))
             })
             .clone()
@@ -308,6 +312,7 @@ impl Registry {
             }
         };
         let mut slot = slot;
+        let was_loaded = slot.doc.is_some();
         self.ensure_loaded(id, &mut slot).await?;
 
         let s = &mut *slot;
@@ -394,7 +399,16 @@ impl Registry {
             // automerge-repo semantics: a requester learns the document is not here (yet).
             self.unavailable(conn, id);
         }
-        if answer {
+        if !answer {
+            s.unsent |= !new.is_empty();
+        } else if new.is_empty() && was_loaded && !s.unsent {
+            // The document did not change, so no other peer is due anything it was not sent
+            // when it last changed (a peer skipped then as awaiting is answered on its own next
+            // frame): only the sender may be due an answer. In a channel that N peers sync,
+            // every change draws N acknowledgments; a fan-out to all on each would cost N² sync
+            // messages generated under this lock per change.
+            self.send_due(id, s, Some(conn.id));
+        } else {
             self.fan_out(id, s);
         }
         Ok(())
@@ -413,10 +427,16 @@ impl Registry {
 
     /// Send every peer of the slot whatever sync message it is due.
     fn fan_out(&self, id: DocumentId, s: &mut Slot) {
+        s.unsent = false;
+        self.send_due(id, s, None);
+    }
+
+    /// Send the peers of the slot (only peer `only`, if given) whatever sync message each is due.
+    fn send_due(&self, id: DocumentId, s: &mut Slot, only: Option<ConnId>) {
         let Some(doc) = s.doc.as_mut() else { return };
         let mut broken = Vec::new();
         for (cid, p) in s.peers.iter_mut() {
-            if p.awaiting {
+            if p.awaiting || only.is_some_and(|o| o != *cid) {
                 continue;
             }
             // Generating works from what the peer told us (its heads, needs, bloom filter): a
