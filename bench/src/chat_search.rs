@@ -138,7 +138,7 @@ impl Scan {
             hits.select_nth_unstable_by(limit - 1, |a, b| b.0.cmp(&a.0));
             hits.truncate(limit);
         }
-        hits.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+        hits.sort_unstable_by_key(|h| std::cmp::Reverse(h.0));
         (total, hits.into_iter().map(|(_, id)| id).collect())
     }
 }
