@@ -80,7 +80,7 @@ pub fn TaskFiles(project: ProjectId, task_id: String, files: Vec<TaskFile>, edit
     };
     let count = files.len();
     view! {
-        <section class="task-section" data-testid="task-files">
+        <section class="task-section task-files-section" data-testid="task-files">
             <h4>{i18n.t("tasks.files")} {(count > 0).then(|| format!(" {count}"))}</h4>
             <ul class="task-files">
                 {files.into_iter().map(|f| {
