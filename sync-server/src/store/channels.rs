@@ -42,6 +42,16 @@ pub struct ChannelFacts {
     pub created_by: UserId,
 }
 
+/// A member from a row with `id, username, display_name, role` (conversations and projects).
+pub(crate) fn member_from_row(r: &sqlx::sqlite::SqliteRow) -> Member {
+    Member {
+        id: UserId(r.get("id")),
+        username: r.get("username"),
+        display_name: r.get("display_name"),
+        role: r.get("role"),
+    }
+}
+
 impl Store {
     pub async fn members(&self, channel: &ChannelId) -> Result<Vec<Member>, AppError> {
         let rows = sqlx::query(
@@ -51,15 +61,7 @@ impl Store {
         .bind(channel.as_str())
         .fetch_all(self.pool())
         .await?;
-        Ok(rows
-            .iter()
-            .map(|r| Member {
-                id: UserId(r.get("id")),
-                username: r.get("username"),
-                display_name: r.get("display_name"),
-                role: r.get("role"),
-            })
-            .collect())
+        Ok(rows.iter().map(member_from_row).collect())
     }
 
     /// One page of `channel`'s members matching `q` (name or username, case-insensitive),
@@ -105,15 +107,7 @@ impl Store {
         .bind(limit as i64)
         .fetch_all(self.pool())
         .await?;
-        let members = rows
-            .iter()
-            .map(|r| Member {
-                id: UserId(r.get("id")),
-                username: r.get("username"),
-                display_name: r.get("display_name"),
-                role: r.get("role"),
-            })
-            .collect();
+        let members = rows.iter().map(member_from_row).collect();
         Ok((members, total as u32))
     }
 

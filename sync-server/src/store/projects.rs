@@ -88,15 +88,7 @@ impl Store {
         .bind(id.as_str())
         .fetch_all(self.pool())
         .await?;
-        Ok(rows
-            .iter()
-            .map(|r| Member {
-                id: UserId(r.get("id")),
-                username: r.get("username"),
-                display_name: r.get("display_name"),
-                role: r.get("role"),
-            })
-            .collect())
+        Ok(rows.iter().map(super::channels::member_from_row).collect())
     }
 }
 

@@ -174,37 +174,32 @@ impl Store {
         reminders: &[Reminder],
     ) -> Result<(), AppError> {
         let mut tx = self.begin().await?;
-        let existing =
+        // task id → (title, remind_at, assignees as stored)
+        let existing: std::collections::HashMap<String, (String, i64, String)> =
             sqlx::query("SELECT task_id, title, remind_at, assignees FROM task_reminders WHERE document_id = ?")
                 .bind(doc.to_string())
                 .fetch_all(&mut *tx)
-                .await?;
+                .await?
+                .iter()
+                .map(|r| (r.get("task_id"), (r.get("title"), r.get("remind_at"), r.get("assignees"))))
+                .collect();
         let keep: std::collections::HashSet<&str> = reminders.iter().map(|r| r.task_id.as_str()).collect();
-        for r in &existing {
-            let task: String = r.get("task_id");
-            if !keep.contains(task.as_str()) {
-                sqlx::query("DELETE FROM task_reminders WHERE document_id = ? AND task_id = ?")
-                    .bind(doc.to_string())
-                    .bind(&task)
-                    .execute(&mut *tx)
-                    .await?;
-            }
+        for task in existing.keys().filter(|t| !keep.contains(t.as_str())) {
+            sqlx::query("DELETE FROM task_reminders WHERE document_id = ? AND task_id = ?")
+                .bind(doc.to_string())
+                .bind(task)
+                .execute(&mut *tx)
+                .await?;
         }
         for rem in reminders {
             let assignees =
                 serde_json::to_string(&rem.assignees.iter().map(|u| u.0).collect::<Vec<_>>()).expect("ints");
-            let same = existing.iter().any(|r| {
-                r.get::<String, _>("task_id") == rem.task_id
-                    && r.get::<i64, _>("remind_at") == rem.remind_at
-                    && r.get::<String, _>("assignees") == assignees
-                    && r.get::<String, _>("title") == rem.title
-            });
-            if same {
+            let before = existing.get(&rem.task_id);
+            if before == Some(&(rem.title.clone(), rem.remind_at, assignees.clone())) {
                 continue;
             }
-            let moved = existing.iter().find(|r| r.get::<String, _>("task_id") == rem.task_id).is_none_or(|r| {
-                r.get::<i64, _>("remind_at") != rem.remind_at || r.get::<String, _>("assignees") != assignees
-            });
+            // A new time or new assignees fire again; a new title alone keeps the "sent" mark.
+            let moved = before.is_none_or(|(_, at, who)| *at != rem.remind_at || *who != assignees);
             sqlx::query(
                 "INSERT INTO task_reminders (document_id, task_id, project_id, title, remind_at, assignees, sent_at)
                  VALUES (?, ?, ?, ?, ?, ?, NULL)

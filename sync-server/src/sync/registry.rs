@@ -83,6 +83,20 @@ fn check_change(
     }
 }
 
+/// Document `id` as stored: its kind's genesis first (stored chunks may hold it again: loading
+/// it twice is harmless), then every chunk, decoded under `contain`.
+fn from_chunks(id: DocumentId, kind: &DocKind, chunks: &[(i64, String, Vec<u8>)]) -> Result<Automerge, AppError> {
+    let mut doc = match kind.genesis() {
+        Some(mut g) => g.document().clone(),
+        None => Automerge::new(),
+    };
+    for (_, _, bytes) in chunks {
+        contain(|| doc.load_incremental(bytes))
+            .map_err(|e| AppError::Internal(format!("stored document {id} does not load: {e}")))?;
+    }
+    Ok(doc)
+}
+
 /// Changes appended since the last snapshot before the store folds them into a new one.
 const COMPACT_AFTER: usize = 500;
 
@@ -173,14 +187,7 @@ impl Registry {
                 return Ok(f(doc));
             }
         }
-        let mut doc = match kind.genesis() {
-            Some(mut g) => g.document().clone(),
-            None => Automerge::new(),
-        };
-        for (_, _, bytes) in &self.store.load_chunks(id).await? {
-            contain(|| doc.load_incremental(bytes))
-                .map_err(|e| AppError::Internal(format!("stored document {id} does not load: {e}")))?;
-        }
+        let doc = from_chunks(id, kind, &self.store.load_chunks(id).await?)?;
         Ok(f(&doc))
     }
 
@@ -251,17 +258,8 @@ impl Registry {
             return Ok(());
         }
         let chunks = self.store.load_chunks(id).await?;
-        // The genesis first (stored chunks may hold it again: loading it twice is harmless).
-        let mut doc = match slot.kind.genesis() {
-            Some(mut g) => g.document().clone(),
-            None => Automerge::new(),
-        };
-        let mut since_snapshot = 0;
-        for (_, kind, bytes) in &chunks {
-            contain(|| doc.load_incremental(bytes))
-                .map_err(|e| AppError::Internal(format!("stored document {id} does not load: {e}")))?;
-            since_snapshot = if kind == "snapshot" { 0 } else { since_snapshot + 1 };
-        }
+        let doc = from_chunks(id, &slot.kind, &chunks)?;
+        let since_snapshot = chunks.iter().rev().take_while(|(_, kind, _)| kind != "snapshot").count();
         slot.doc = Some(doc);
         slot.chunks_since_snapshot = since_snapshot;
         slot.needs_genesis = chunks.is_empty() && slot.kind.genesis().is_some();
