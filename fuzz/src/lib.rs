@@ -15,6 +15,7 @@ use automerge::sync::{self, SyncDoc};
 use automerge::{Automerge, Change};
 use qiao_model::actor;
 use qiao_model::api::NewUpload;
+use qiao_model::automerge_bounds::{self, Limits};
 use qiao_model::files::{self, ByteRange};
 use qiao_model::ids::{ChannelId, UserId};
 use qiao_model::markdown;
@@ -53,32 +54,10 @@ pub fn protocol_frame(data: &[u8]) {
     }
 }
 
-/// The relay's copy of `sync/contain.rs::check_sync_message`: bloom filters automerge would
-/// compute with unboundedly are refused before they are applied.
+/// What the relay checks before automerge applies a sync message (`sync/contain.rs`): bloom
+/// filters it would compute with unboundedly, and changes that would expand past its limits.
 fn relay_accepts(msg: &sync::Message) -> bool {
-    if msg.have.len() > 4 {
-        return false;
-    }
-    msg.have.iter().all(|have| {
-        let bytes = have.bloom.to_bytes();
-        if bytes.is_empty() {
-            return true;
-        }
-        let mut input = bytes.iter();
-        let mut next = || {
-            let mut v = 0u64;
-            for shift in (0..64).step_by(7) {
-                let b = *input.next()?;
-                v |= u64::from(b & 0x7f) << shift;
-                if b & 0x80 == 0 {
-                    return Some(v);
-                }
-            }
-            None
-        };
-        matches!((next(), next(), next()), (Some(_), Some(bits), Some(probes))
-            if (1..=64).contains(&bits) && (1..=64).contains(&probes))
-    })
+    automerge_bounds::check_sync_message(msg, Limits::RELAY).is_ok()
 }
 
 fn segment() -> Automerge {
@@ -111,6 +90,10 @@ pub fn sync_message(data: &[u8]) {
 
 /// One change as a client could send it: the chat rules judge it without panicking.
 pub fn chat_change(data: &[u8]) {
+    // The relay only decodes a change automerge has applied, and only after the bounds check.
+    if automerge_bounds::check_chunks(data, Limits::RELAY).is_err() {
+        return;
+    }
     let Some(Ok(change)) = contain(|| Change::from_bytes(data.to_vec())) else { return };
     let Some(decoded) = contain(|| change.decode()) else { return };
     for moderate in [false, true] {

@@ -85,7 +85,7 @@ fn main() {
     for i in 0..n {
         let words = 4 + (rng.next() % 12) as usize;
         let text: String = (0..words)
-            .map(|_| if rng.next() % 3 == 0 { format!(" {} ", rng.pick(EN)) } else { rng.pick(ZH).to_string() })
+            .map(|_| if rng.next().is_multiple_of(3) { format!(" {} ", rng.pick(EN)) } else { rng.pick(ZH).to_string() })
             .collect();
         entries.push(Entry {
             id: format!("m{i}"),
@@ -123,7 +123,7 @@ fn main() {
         // The peer ranks too: every match, newest first, top 50.
         let mut found: Vec<&Entry> =
             entries.iter().filter(|e| parts.iter().all(|p| e.text.to_lowercase().contains(p))).collect();
-        found.sort_by(|a, b| b.ts.cmp(&a.ts));
+        found.sort_by_key(|m| std::cmp::Reverse(m.ts));
         found.truncate(50);
         std::hint::black_box(found);
         scanned.push(t.elapsed().as_secs_f64() * 1000.0);

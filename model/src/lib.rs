@@ -9,12 +9,14 @@
 //! - [`audit`]: audit event codes, grouped by domain.
 //! - [`markdown`]: message markdown rendered to HTML that cannot run script.
 //! - [`actor`]: how an Automerge actor id is bound to a user and a device.
+//! - [`automerge_bounds`]: what a client's Automerge bytes would expand to, checked before decoding.
 //! - [`files`]: uploads and file serving rules shared by the app and the relay.
 
 pub mod acl;
 pub mod actor;
 pub mod api;
 pub mod audit;
+pub mod automerge_bounds;
 pub mod files;
 pub mod ids;
 pub mod markdown;

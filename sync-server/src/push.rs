@@ -177,7 +177,7 @@ impl Push {
             }),
             "http" => {
                 let origin = url.origin().ascii_serialization();
-                self.hosts.iter().any(|h| *h == origin)
+                self.hosts.contains(&origin)
             }
             _ => false,
         };

@@ -1,6 +1,7 @@
 //! Allocation bombs: tiny frames whose length fields claim gigabytes — a CBOR byte string,
 //! text string, array or map; an automerge sync message whose counts lie; a bloom filter whose
-//! parameters turn the relay's own reply into the bomb. Each is refused on its own connection
+//! parameters turn the relay's own reply into the bomb; automerge chunks whose columns or
+//! compression expand a thousandfold or more. Each is refused on its own connection
 //! (an `error` and a close), the relay's memory stays where it was, and the other clients of the
 //! document keep syncing.
 //!
@@ -208,6 +209,50 @@ async fn hostile_bloom_filters_are_refused_before_the_relay_computes_with_them()
     }
     let grown = rss_bytes().saturating_sub(before);
     println!("bloom bombs: {} refused, RSS grew {} MB", cases.len(), grown >> 20);
+    assert!(grown < MAX_GROWTH, "the relay grew by {} MB", grown >> 20);
+    scene.relay.assert_still_serves(&scene.mallory, &scene.general).await;
+}
+
+/// Automerge chunks that expand inside a well-formed sync message: automerge believes a column's
+/// run lengths and inflates compressed chunks without bound, and a process that cannot allocate
+/// aborts (no `catch_unwind` helps). Before the relay bounded them, the first case ended this
+/// test process (the relay runs in it) with "memory allocation of 4294967296 bytes failed".
+#[tokio::test]
+async fn automerge_chunks_that_expand_are_refused_before_automerge_decodes_them() {
+    use std::io::Write;
+    let _serial = SERIAL.lock().await;
+    let mut scene = Scene::new().await;
+    let id = scene.general.head_document;
+    // Found by fuzzing: a 150-byte bundle chunk whose delta column claims 2^39 rows.
+    let bundle = include_bytes!("../../fuzz/known/bundle-4gib-rows.bin").to_vec();
+    // A compressed change whose body inflates to 100 MiB of zeros.
+    let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    z.write_all(&vec![0u8; 100 << 20]).expect("deflate");
+    let body = z.finish().expect("deflate");
+    let mut compressed = vec![0x85, 0x6f, 0x4a, 0x83, 0, 0, 0, 0, 2];
+    let mut len = body.len() as u64;
+    while len >= 0x80 {
+        compressed.push((len as u8) | 0x80);
+        len >>= 7;
+    }
+    compressed.push(len as u8);
+    compressed.extend(&body);
+    let cases = [("the fuzzed bundle", bundle), ("a deflate bomb", compressed)];
+    let before = rss_bytes();
+    for (what, chunk) in cases {
+        let data = raw_sync_message(&[], &[], &[], &[chunk]);
+        let started = Instant::now();
+        let mut c = scene.relay.connect(&scene.mallory).await;
+        c.send(&c.sync_frame(id, data, false)).await.expect("send");
+        let refusal = c.expect_refusal().await;
+        let error = refusal.error.clone().unwrap_or_default();
+        assert!(error.contains("expanding to more than"), "{what}: {refusal:?}");
+        refusal.assert_says("bad sync message");
+        assert!(started.elapsed().as_secs() < 2, "{what} took {:?}", started.elapsed());
+        scene.assert_others_unaffected(what).await;
+    }
+    let grown = rss_bytes().saturating_sub(before);
+    println!("expanding chunks: refused, RSS grew {} MB", grown >> 20);
     assert!(grown < MAX_GROWTH, "the relay grew by {} MB", grown >> 20);
     scene.relay.assert_still_serves(&scene.mallory, &scene.general).await;
 }

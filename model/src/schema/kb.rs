@@ -182,10 +182,10 @@ pub fn tree(pages: &[PageMeta]) -> Vec<(usize, PageMeta)> {
     }
     let mut out = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    fn walk<'a>(
+    fn walk(
         at: &str,
         depth: usize,
-        children: &HashMap<&str, Vec<&'a PageMeta>>,
+        children: &HashMap<&str, Vec<&PageMeta>>,
         seen: &mut std::collections::HashSet<String>,
         out: &mut Vec<(usize, PageMeta)>,
     ) {
