@@ -4,5 +4,6 @@ pub mod admin;
 pub mod announcements;
 pub mod auth;
 pub mod chat;
+pub mod feedback;
 pub mod kb;
 pub mod tasks;

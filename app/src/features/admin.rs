@@ -33,6 +33,8 @@ pub enum Page {
     Tasks,
     Kb,
     Announcements,
+    /// 意见箱: suggestions and surveys ([`crate::features::feedback`]).
+    Feedback,
 }
 
 /// The console's tabs, in the order they are shown.

@@ -232,6 +232,7 @@ pub fn Shell() -> impl IntoView {
                     Page::Tasks => view! { <crate::features::tasks::page::TasksPage sidebar_open=sidebar_open /> }.into_any(),
                     Page::Kb => view! { <crate::features::kb::page::KbPage sidebar_open=sidebar_open /> }.into_any(),
                     Page::Announcements => view! { <crate::features::announcements::AnnouncementsPage sidebar_open=sidebar_open /> }.into_any(),
+                    Page::Feedback => view! { <crate::features::feedback::FeedbackPage sidebar_open=sidebar_open /> }.into_any(),
                     Page::Chat => view! {
                 {move || {
                     let id = current.get();

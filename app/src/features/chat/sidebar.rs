@@ -204,6 +204,20 @@ pub fn Sidebar(
                     </Show>
                 </button>
             </Show>
+            <Show when=move || modules.on(Module::Suggestions)>
+                <button
+                    class="sidebar-link"
+                    class:active=move || nav.page.get() == Page::Feedback
+                    data-testid="open-feedback"
+                    on:click=move |_| {
+                        sidebar_open.set(false);
+                        nav.page.set(Page::Feedback);
+                    }
+                >
+                    <span class="sidebar-link-icon" aria-hidden="true">"💡"</span>
+                    <span class="channel-name">{move || i18n.t("feedback.title")}</span>
+                </button>
+            </Show>
             <Show when=move || modules.on(Module::Kb)>
                 <button
                     class="sidebar-link"
