@@ -11,6 +11,7 @@ pub mod mentions_panel;
 pub mod message_list;
 pub mod notify;
 pub mod people;
+pub mod poll;
 pub mod presence;
 pub mod read_state;
 pub mod search_panel;

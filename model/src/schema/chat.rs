@@ -80,6 +80,52 @@ pub struct ChatMessage {
     pub files: Vec<Attachment>,
     /// A forwarded copy: where it came from ("author · conversation"), shown above it.
     pub forwarded_from: Option<String>,
+    /// A quick poll (投票): the text is its question.
+    pub poll: Option<Poll>,
+}
+
+/// A poll in a conversation. Its options and settings live in a `poll` map inside the message
+/// (the author's, like the rest of the message); each vote is a key `<message>|poll:<option>|<user>`
+/// in the segment's `reactions` map, so the rule that a reaction names the one who sets it is
+/// also the rule for votes, and votes from several devices merge.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Poll {
+    pub options: Vec<String>,
+    /// Several options may be chosen.
+    pub multi: bool,
+    /// The author closed it: no more votes are offered.
+    pub closed: bool,
+    /// For each option, who chose it. In a single-choice poll a person who chose two options on
+    /// two offline devices counts once, for the first of them.
+    pub votes: Vec<BTreeSet<UserId>>,
+}
+
+/// Most options a poll may have, and longest option.
+pub const MAX_POLL_OPTIONS: usize = 20;
+pub const MAX_POLL_OPTION_CHARS: usize = 200;
+const POLL_VOTE: &str = "poll:";
+
+impl Poll {
+    /// A new open poll with these options (trimmed; empty ones dropped).
+    pub fn new(options: impl IntoIterator<Item = String>, multi: bool) -> Result<Poll, ChatError> {
+        let options: Vec<String> =
+            options.into_iter().map(|o| o.trim().to_string()).filter(|o| !o.is_empty()).collect();
+        let distinct: BTreeSet<&String> = options.iter().collect();
+        if options.len() < 2
+            || options.len() > MAX_POLL_OPTIONS
+            || distinct.len() != options.len()
+            || options.iter().any(|o| o.chars().count() > MAX_POLL_OPTION_CHARS)
+        {
+            return Err(ChatError::BadPoll);
+        }
+        let votes = vec![BTreeSet::new(); options.len()];
+        Ok(Poll { options, multi, closed: false, votes })
+    }
+
+    /// How many people voted at all.
+    pub fn voters(&self) -> usize {
+        self.votes.iter().flatten().collect::<BTreeSet<_>>().len()
+    }
 }
 
 /// A file attached to a message: enough to show it without asking the relay.
@@ -115,6 +161,7 @@ impl ChatMessage {
             mention_all: false,
             files: Vec::new(),
             forwarded_from: None,
+            poll: None,
         }
     }
 
@@ -145,6 +192,10 @@ pub enum ChatError {
     NoSuchMessage,
     #[error("not a reaction")]
     BadReaction,
+    #[error("a poll needs 2 to {MAX_POLL_OPTIONS} different options of at most {MAX_POLL_OPTION_CHARS} characters")]
+    BadPoll,
+    #[error("this poll is closed or has no such option")]
+    PollClosed,
 }
 
 fn obj(doc: &impl ReadDoc, key: &str, ty: ObjType) -> Option<ObjId> {
@@ -342,6 +393,7 @@ pub fn messages(doc: &impl ReadDoc) -> Vec<ChatMessage> {
             mention_all: bool_of(doc, &m, "mention_all"),
             files: attachments(doc, &m),
             forwarded_from: str_of(doc, &m, "forwarded_from"),
+            poll: poll_of(doc, &m),
             id,
             author: UserId(author),
             ts,
@@ -355,9 +407,19 @@ pub fn messages(doc: &impl ReadDoc) -> Vec<ChatMessage> {
             let mut parts = key.splitn(3, '|');
             let (Some(msg), Some(emoji), Some(user)) = (parts.next(), parts.next(), parts.next()) else { continue };
             let (Some(&i), Ok(user)) = (index.get(msg), user.parse::<i64>()) else { continue };
-            if bool_of(doc, &r, &key) {
-                out[i].reactions.entry(emoji.to_string()).or_default().insert(UserId(user));
+            if !bool_of(doc, &r, &key) {
+                continue;
             }
+            if let Some(option) = emoji.strip_prefix(POLL_VOTE) {
+                let poll = out[i].poll.as_mut();
+                if let (Some(poll), Ok(option)) = (poll, option.parse::<usize>())
+                    && let Some(voters) = poll.votes.get_mut(option)
+                {
+                    voters.insert(UserId(user));
+                }
+                continue;
+            }
+            out[i].reactions.entry(emoji.to_string()).or_default().insert(UserId(user));
         }
     }
     if let Some(p) = obj(doc, "pins", ObjType::Map) {
@@ -367,7 +429,30 @@ pub fn messages(doc: &impl ReadDoc) -> Vec<ChatMessage> {
             }
         }
     }
+    for poll in out.iter_mut().filter_map(|m| m.poll.as_mut()).filter(|p| !p.multi) {
+        let mut counted = BTreeSet::new();
+        for voters in &mut poll.votes {
+            voters.retain(|u| counted.insert(*u));
+        }
+    }
     out
+}
+
+fn poll_of(doc: &impl ReadDoc, m: &ObjId) -> Option<Poll> {
+    let Ok(Some((Value::Object(ObjType::Map), p))) = doc.get(m, "poll") else { return None };
+    let Ok(Some((Value::Object(ObjType::List), list))) = doc.get(&p, "options") else { return None };
+    let options: Vec<String> = (0..doc.length(&list))
+        .filter_map(|i| match doc.get(&list, i).ok()?? {
+            (Value::Scalar(s), _) => s.as_str().map(str::to_string),
+            _ => None,
+        })
+        .collect();
+    Some(Poll {
+        votes: vec![BTreeSet::new(); options.len()],
+        options,
+        multi: bool_of(doc, &p, "multi"),
+        closed: bool_of(doc, &p, "closed"),
+    })
 }
 
 fn attachments(doc: &impl ReadDoc, m: &ObjId) -> Vec<Attachment> {
@@ -449,10 +534,59 @@ pub fn append(doc: &mut AutoCommit, msg: &ChatMessage) -> Result<(), ChatError> 
             }
         }
     }
+    if let Some(poll) = &msg.poll {
+        Poll::new(poll.options.iter().cloned(), poll.multi)?;
+        let p = doc.put_object(&m, "poll", ObjType::Map).map_err(|_| ChatError::NotASegment)?;
+        doc.put(&p, "multi", poll.multi).map_err(|_| ChatError::NotASegment)?;
+        let list = doc.put_object(&p, "options", ObjType::List).map_err(|_| ChatError::NotASegment)?;
+        for (i, o) in poll.options.iter().enumerate() {
+            doc.insert(&list, i, o.trim()).map_err(|_| ChatError::NotASegment)?;
+        }
+    }
     let t = doc.put_object(&m, "text", ObjType::Text).map_err(|_| ChatError::NotASegment)?;
     doc.splice_text(&t, 0, 0, text).map_err(|_| ChatError::NotASegment)?;
     doc.put_object(&m, "history", ObjType::List).map_err(|_| ChatError::NotASegment)?;
     commit(doc, msg.ts);
+    Ok(())
+}
+
+/// `user` chooses (or, with `on` false, un-chooses) option `option` of the poll in message `id`.
+/// In a single-choice poll choosing one option takes back the user's other choice, in the same
+/// change.
+pub fn vote(
+    doc: &mut AutoCommit,
+    id: &str,
+    option: usize,
+    user: UserId,
+    on: bool,
+    now_ms: i64,
+) -> Result<(), ChatError> {
+    let m = find_message(doc, id).ok_or(ChatError::NoSuchMessage)?;
+    let poll = poll_of(doc, &m).ok_or(ChatError::NoSuchMessage)?;
+    if poll.closed || option >= poll.options.len() {
+        return Err(ChatError::PollClosed);
+    }
+    let r = obj(doc, "reactions", ObjType::Map).ok_or(ChatError::NotASegment)?;
+    let key = |o: usize| reaction_key(id, &format!("{POLL_VOTE}{o}"), user);
+    if on && !poll.multi {
+        for other in (0..poll.options.len()).filter(|o| *o != option) {
+            if doc.get(&r, key(other)).ok().flatten().is_some() {
+                doc.delete(&r, key(other)).map_err(|_| ChatError::NotASegment)?;
+            }
+        }
+    }
+    let res = if on { doc.put(&r, key(option), true) } else { doc.delete(&r, key(option)) };
+    res.map_err(|_| ChatError::NotASegment)?;
+    commit(doc, now_ms);
+    Ok(())
+}
+
+/// Close the poll in message `id` (its author's to do: the poll is part of their message).
+pub fn close_poll(doc: &mut AutoCommit, id: &str, now_ms: i64) -> Result<(), ChatError> {
+    let m = find_message(doc, id).ok_or(ChatError::NoSuchMessage)?;
+    let Ok(Some((Value::Object(ObjType::Map), p))) = doc.get(&m, "poll") else { return Err(ChatError::NoSuchMessage) };
+    doc.put(&p, "closed", true).map_err(|_| ChatError::NoSuchMessage)?;
+    commit(doc, now_ms);
     Ok(())
 }
 
@@ -720,6 +854,48 @@ mod tests {
         validate(&last_change(&mut d), UserId(1), EMPLOYEE).expect("the author attaches files");
         assert_eq!(messages(&d)[0].files, m.files);
         assert_eq!(messages(&d)[0].forwarded_from.as_deref(), Some("u2 · 项目组"));
+    }
+
+    #[test]
+    fn polls_count_each_persons_votes_and_only_they_cast_them() {
+        let mut a = doc_for(1, 1);
+        let mut m = msg(1, "p", "午饭吃什么?", 100);
+        assert_eq!(Poll::new(["面".to_string(), " 面 ".to_string()], false), Err(ChatError::BadPoll));
+        m.poll = Some(Poll::new(["面".into(), "饭".into(), "  ".into(), "饺子".into()], false).unwrap());
+        append(&mut a, &m).unwrap();
+        validate(&last_change(&mut a), UserId(1), EMPLOYEE).expect("anyone may start a poll");
+        let mut b = doc_for(2, 2);
+        b.merge(&mut a).unwrap();
+        vote(&mut b, "p", 0, UserId(2), true, 101).unwrap();
+        vote(&mut b, "p", 2, UserId(2), true, 102).unwrap();
+        validate(&last_change(&mut b), UserId(2), EMPLOYEE).expect("one's own vote");
+        // Single choice: the second choice replaced the first.
+        let poll = messages(&b)[0].poll.clone().unwrap();
+        assert_eq!(poll.options, ["面", "饭", "饺子"]);
+        assert_eq!(poll.votes, vec![BTreeSet::new(), BTreeSet::new(), BTreeSet::from([UserId(2)])]);
+        assert!(messages(&b)[0].reactions.is_empty(), "votes are not reactions");
+        // The same person voting differently on an offline device still counts once.
+        let mut b2 = doc_for(2, 3);
+        b2.merge(&mut a).unwrap();
+        vote(&mut b2, "p", 1, UserId(2), true, 103).unwrap();
+        b.merge(&mut b2).unwrap();
+        assert_eq!(messages(&b)[0].poll.as_ref().unwrap().voters(), 1);
+        assert_eq!(messages(&b)[0].poll.as_ref().unwrap().votes.iter().map(BTreeSet::len).sum::<usize>(), 1);
+        // A vote in someone else's name is refused, and so is closing another's poll.
+        vote(&mut b, "p", 0, UserId(3), true, 104).unwrap();
+        assert_eq!(validate(&last_change(&mut b), UserId(2), EMPLOYEE), Err(Violation::OthersReaction));
+        close_poll(&mut b, "p", 105).unwrap();
+        assert_eq!(validate(&last_change(&mut b), UserId(2), EMPLOYEE), Err(Violation::OthersMessage));
+        close_poll(&mut a, "p", 106).unwrap();
+        validate(&last_change(&mut a), UserId(1), EMPLOYEE).expect("the author closes it");
+        assert_eq!(vote(&mut a, "p", 0, UserId(1), true, 107), Err(ChatError::PollClosed));
+        // Several choices when the poll allows them.
+        let mut m2 = msg(1, "q", "哪天?", 200);
+        m2.poll = Some(Poll::new(["一".into(), "二".into()], true).unwrap());
+        append(&mut a, &m2).unwrap();
+        vote(&mut a, "q", 0, UserId(1), true, 201).unwrap();
+        vote(&mut a, "q", 1, UserId(1), true, 202).unwrap();
+        assert_eq!(messages(&a)[1].poll.as_ref().unwrap().votes.iter().map(BTreeSet::len).sum::<usize>(), 2);
     }
 
     #[test]

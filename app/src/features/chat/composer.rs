@@ -1,5 +1,5 @@
 //! The composer: Enter sends, Shift+Enter breaks the line, and Enter while an input method is
-//! composing (pinyin!) is left to the input method. `@` opens the mention picker (people from the
+//! composing (pinyin!) is left to the input method. 📎 attaches files, 📊 starts a poll. `@` opens the mention picker (people from the
 //! directory, and `@所有人` for those allowed); ↑/↓ choose, Enter or Tab insert, Esc closes.
 
 use super::channel_view::{ChatActions, Segments};
@@ -227,6 +227,8 @@ pub fn Composer(segments: Segments, channel_name: String, me: Me) -> impl IntoVi
             }
         }
     };
+    let polling = RwSignal::new(false);
+    let poll_me = me.get_value();
     let channel_name = StoredValue::new(channel_name);
     let placeholder = move || i18n.tf("chat.placeholder", &[("channel", channel_name.get_value())]);
     view! {
@@ -326,6 +328,15 @@ pub fn Composer(segments: Segments, channel_name: String, me: Me) -> impl IntoVi
                 >
                     "📎"
                 </button>
+                <button
+                    class="icon-btn composer-poll"
+                    title=move || i18n.t("poll.title")
+                    aria-label=move || i18n.t("poll.title")
+                    data-testid="poll-open"
+                    on:click=move |_| polling.set(true)
+                >
+                    "📊"
+                </button>
                 <textarea
                     class="composer-input"
                     rows="1"
@@ -362,6 +373,7 @@ pub fn Composer(segments: Segments, channel_name: String, me: Me) -> impl IntoVi
                 </button>
             </div>
             <div class="composer-hint">{move || i18n.t("chat.hint")}</div>
+            <super::poll::PollDialog open=polling segments=segments me=poll_me />
         </footer>
     }
 }

@@ -165,7 +165,7 @@ pub fn MessageList(
                         r.msg.text.clone(),
                         r.msg.deleted,
                         r.msg.edited_at,
-                        format!("{:?}{:?}{:?}", r.msg.reactions, r.msg.pinned_by, r.quote),
+                        format!("{:?}{:?}{:?}{:?}", r.msg.reactions, r.msg.pinned_by, r.quote, r.msg.poll),
                     )
                 }
                 children=move |r| {
@@ -214,6 +214,8 @@ fn MessageRow(row: Row, me: UserId) -> impl IntoView {
     let html = markdown::render_with_mentions(&msg.text, &token_refs);
     let mentions_me = msg.author != me && msg.mentions_user(me);
     let files = msg.files.clone();
+    let poll = msg.poll.clone();
+    let author = msg.author;
     let fwd_msg = StoredValue::new(msg.clone());
     let forwarded_from = msg.forwarded_from.clone();
     let text_empty = msg.text.trim().is_empty();
@@ -324,6 +326,9 @@ fn MessageRow(row: Row, me: UserId) -> impl IntoView {
                         }
                     }
                 }}
+                {poll
+                    .filter(|_| !deleted)
+                    .map(|poll| view! { <super::poll::PollCard doc=doc id=id.get_value() poll=poll author=author me=me /> })}
                 {(!deleted && !files.is_empty())
                     .then(|| view! { <div class="attachments"><super::attachments::Attachments files=files.clone() /></div> })}
                 {(replies > 0 && !deleted)
