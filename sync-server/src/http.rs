@@ -14,6 +14,7 @@ pub mod projects;
 pub mod push;
 pub mod sessions;
 pub mod settings;
+pub mod surveys;
 
 use crate::AppState;
 use crate::error::AppError;
@@ -39,6 +40,7 @@ pub fn router() -> Router<AppState> {
         .merge(admin_users::router())
         .merge(import::router())
         .merge(audit::router())
+        .merge(surveys::router())
         .route("/api/health", axum::routing::get(|| async { "ok" }))
 }
 

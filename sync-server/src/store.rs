@@ -24,6 +24,7 @@ pub mod projects;
 pub mod push;
 pub mod sessions;
 pub mod settings;
+pub mod surveys;
 
 pub use audit::{AuditFilter, AuditRecord, audit_tx};
 
@@ -93,6 +94,9 @@ pub enum DocKind {
     /// The company's announcements ([`qiao_model::schema::announcements`]): everyone reads and
     /// acknowledges; publishers publish (checked per operation).
     Announcements,
+    /// The company's surveys ([`qiao_model::schema::surveys`]): everyone reads, publishers
+    /// write (checked per operation); the answers are not in it ([`surveys`]).
+    Surveys,
 }
 
 impl DocKind {
@@ -110,6 +114,7 @@ impl DocKind {
             DocKind::KbSpace { space } => kb::space_genesis(space),
             DocKind::KbPage { space, page } => kb::page_genesis(space, page),
             DocKind::Announcements => announcements::genesis(),
+            DocKind::Surveys => qiao_model::schema::surveys::genesis(),
         })
     }
 }
@@ -159,6 +164,7 @@ impl Store {
         let store = Self { pool };
         store.register_directory_document().await?;
         store.register_announcements_document().await?;
+        store.register_surveys_document().await?;
         store.seal_audit_chain().await?;
         Ok(store)
     }
@@ -366,6 +372,7 @@ impl Store {
             "directory" => Some(DocKind::Directory),
             "user-state" => r.get::<Option<i64>, _>("owner").map(|o| DocKind::UserState { owner: UserId(o) }),
             "announcements" => Some(DocKind::Announcements),
+            "surveys" => Some(DocKind::Surveys),
             "kb-space" => r.get::<Option<String>, _>("space_id").map(|space| DocKind::KbSpace { space }),
             "kb-page" => match (r.get::<Option<String>, _>("space_id"), r.get::<Option<String>, _>("page_id")) {
                 (Some(space), Some(page)) => Some(DocKind::KbPage { space, page }),
@@ -453,6 +460,15 @@ impl Store {
                 .fetch_one(&self.pool)
                 .await?;
                 if on && self.actor_of(user).await?.is_some() { Access::Write } else { Access::None }
+            }
+            // Publishers write (the survey rules keep them to their own surveys); the rest read.
+            DocKind::Surveys => {
+                let on = self.module_enabled(qiao_model::acl::Module::Suggestions).await?;
+                match (on, self.actor_of(user).await?) {
+                    (true, Some(a)) if a.role != Role::Employee => Access::Write,
+                    (true, Some(_)) => Access::Read,
+                    _ => Access::None,
+                }
             }
             DocKind::KbSpace { space } | DocKind::KbPage { space, .. } => {
                 let on: bool =
@@ -543,7 +559,8 @@ impl Store {
             | DocKind::ProjectBoard { .. }
             | DocKind::KbSpace { .. }
             | DocKind::KbPage { .. }
-            | DocKind::Announcements => {}
+            | DocKind::Announcements
+            | DocKind::Surveys => {}
         }
         tx.commit().await?;
         Ok(seq)

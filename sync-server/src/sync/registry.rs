@@ -74,6 +74,18 @@ fn check_change(
             };
             announcements::validate(&change.decode(), conn.user, &powers).err().map(|v| v.to_string())
         }
+        DocKind::Surveys => {
+            let Some(actor) = actor else { return Some("your account is not active".into()) };
+            let powers = qiao_model::schema::surveys::Powers {
+                publish: actor.role != qiao_model::acl::Role::Employee,
+                moderate: actor.role == qiao_model::acl::Role::SuperAdmin,
+                only_dept: match actor.role {
+                    qiao_model::acl::Role::SuperAdmin => None,
+                    _ => Some(actor.dept.as_ref().map(|d| d.0.clone()).unwrap_or_default()),
+                },
+            };
+            qiao_model::schema::surveys::validate(&change.decode(), conn.user, &powers).err().map(|v| v.to_string())
+        }
         DocKind::KbSpace { .. } => kb::validate(&change.decode(), conn.user, owns, true).err().map(|v| v.to_string()),
         DocKind::KbPage { .. } => kb::validate(&change.decode(), conn.user, owns, false).err().map(|v| v.to_string()),
         DocKind::ProjectBoard { .. } => {
@@ -344,7 +356,7 @@ impl Registry {
                 _ => false,
             };
             let actor = match &s.kind {
-                DocKind::Announcements => self.store.actor_of(conn.user).await?,
+                DocKind::Announcements | DocKind::Surveys => self.store.actor_of(conn.user).await?,
                 _ => None,
             };
             let violation = if access < Access::Write {
