@@ -256,6 +256,19 @@ impl Store {
         }
     }
 
+    /// Whether a session may still be used: not revoked, not expired, its person active.
+    pub async fn session_live(&self, session_id: i64) -> Result<bool, AppError> {
+        Ok(sqlx::query_scalar::<_, i64>(
+            "SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id
+             WHERE s.id = ? AND s.revoked_at IS NULL AND s.expires_at > ? AND u.status = 'active'",
+        )
+        .bind(session_id)
+        .bind(now_ms())
+        .fetch_optional(&self.pool)
+        .await?
+        .is_some())
+    }
+
     pub async fn revoke_session(&self, session_id: i64) -> Result<(), AppError> {
         sqlx::query("UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
             .bind(now_ms())

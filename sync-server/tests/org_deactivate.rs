@@ -145,3 +145,48 @@ async fn list_sessions_and_log_out_other_devices() {
     let row = audit_rows(&relay).await.into_iter().rev().find(|r| r.action == "session.logout_others").unwrap();
     assert_eq!(row.user, Some(here.id.0));
 }
+
+/// A socket whose upgrade is in flight while the account is deactivated: the relay authenticated
+/// it before the deactivation committed but registers it after `close_user` ran, so nothing
+/// would ever close it. Every round opens several sockets at once and deactivates the person in
+/// the middle of their upgrades; afterwards no socket of theirs may be left open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_socket_upgrading_during_a_deactivation_is_closed_too() {
+    let relay = Relay::start().await;
+    let admin = relay.admin().await;
+    let mut survivors = 0;
+    for round in 0..40 {
+        let who = relay.employee(&format!("racer{round}")).await;
+        // The deactivation starts first; sockets keep arriving, 150 µs apart, while it commits.
+        let path = format!("/api/admin/users/{}/deactivate", who.id.0);
+        let mut opening = tokio::task::JoinSet::new();
+        let arrive = async {
+            for _ in 0..16 {
+                let req = relay.ws_request(Some(&who.token), Some(&relay.origin()));
+                opening.spawn(async move { SyncClient::try_connect(req).await });
+                tokio::time::sleep(Duration::from_micros(150 + 50 * (round % 8))).await;
+            }
+        };
+        let (r, ()) = tokio::join!(post_json(&relay, &path, &admin.token, serde_json::json!({})), arrive);
+        assert_eq!(r.status, 200, "{}", r.text());
+        let mut opened = Vec::new();
+        while let Some(c) = opening.join_next().await {
+            if let Ok(c) = c.expect("task") {
+                opened.push(c);
+            }
+        }
+        println!("round {round}: {} of 16 upgraded", opened.len());
+        for mut c in opened {
+            match tokio::time::timeout(Duration::from_secs(2), c.next_event(Duration::from_secs(2))).await {
+                Ok(Event::Closed(_)) | Ok(Event::Msg(qiao_model::protocol::Message::Error { .. })) => {}
+                _ => survivors += 1,
+            }
+        }
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+        while relay.state.connections.user_count(who.id) > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        survivors += relay.state.connections.user_count(who.id);
+    }
+    assert_eq!(survivors, 0, "sockets of deactivated people still open");
+}

@@ -114,6 +114,16 @@ async fn run(state: AppState, who: AuthUser, ip: String, slot: Reservation, sock
     let (mut sink, mut stream) = socket.split();
     let (handle, mut rx) = ConnHandle::new();
     let conn_id = slot.register(who.session_id, handle.clone());
+    // The session was checked before the upgrade. A deactivation or logout that committed since
+    // then has already run its `close_user`/`close_session`, which could not see this socket yet:
+    // look again now that it is registered (whichever comes later closes it).
+    let live = match state.store.session_live(who.session_id).await {
+        Ok(live) => live,
+        Err(e) => {
+            tracing::error!(error = %e, "could not re-check a new sync connection's session");
+            false
+        }
+    };
 
     let writer = tokio::spawn(async move {
         while let Some(o) = rx.recv().await {
@@ -136,7 +146,11 @@ async fn run(state: AppState, who: AuthUser, ip: String, slot: Reservation, sock
     });
 
     let mut docs: HashSet<DocumentId> = HashSet::new();
-    let result = serve(&state, &who, &ip, conn_id, &handle, &mut stream, &mut docs).await;
+    let result = if live {
+        serve(&state, &who, &ip, conn_id, &handle, &mut stream, &mut docs).await
+    } else {
+        Err("session ended".to_string())
+    };
     if let Err(reason) = result {
         tracing::info!(user = %who.user.me.id, %reason, "closing sync connection");
         handle.close(reason);
