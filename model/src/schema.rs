@@ -23,3 +23,18 @@ pub(crate) fn from_genesis(init: impl FnOnce(&mut AutoCommit)) -> AutoCommit {
     doc.commit_with(CommitOptions::default().with_time(0));
     doc
 }
+
+/// Map keys no document may hold. JavaScript readers of a document — automerge's JS API, a stock
+/// automerge-repo client, an integration reading exported JSON — treat them as an object's
+/// prototype machinery: a `__proto__` key materialised by plain assignment replaces the object's
+/// prototype (prototype pollution). Automerge's JS API refuses to write `__proto__` but any other
+/// client can; the relay refuses all three in every document ([`forbidden_key`]).
+pub const FORBIDDEN_KEYS: [&str; 3] = ["__proto__", "constructor", "prototype"];
+
+/// The first forbidden key a change writes, if any.
+pub fn forbidden_key(change: &automerge::ExpandedChange) -> Option<&'static str> {
+    change.operations.iter().find_map(|op| match &op.key {
+        automerge::legacy::Key::Map(k) => FORBIDDEN_KEYS.iter().find(|f| k.as_str() == **f).copied(),
+        _ => None,
+    })
+}

@@ -48,3 +48,42 @@ async fn a_change_under_another_users_actor_is_refused_and_never_relayed() {
 
     relay.assert_still_serves(&mallory, &general).await;
 }
+
+/// `__proto__`, `constructor` and `prototype` keys, even inside one's own message (where anything
+/// else goes), are refused: JavaScript readers of the document would take them for prototype
+/// machinery. Automerge's JS API will not write `__proto__`; a Rust client (this test) can.
+#[tokio::test]
+async fn prototype_keys_are_refused_in_any_document() {
+    use automerge::transaction::Transactable;
+    use automerge::{ObjType, ReadDoc, ScalarValue};
+    let relay = Relay::start().await;
+    let bob = relay.employee("bob").await;
+    let general = relay.general(&bob).await;
+    let id = general.head_document;
+    let mut c = relay.connect(&bob).await;
+    let mut doc = chat_doc(&general, &bob);
+    say(&mut doc, &bob, "mine");
+    c.sync(id, &mut doc).await.expect("bob syncs");
+    let stored = doc.get_heads();
+    for (device, key) in ["__proto__", "constructor", "prototype"].into_iter().enumerate() {
+        let mut hostile = doc.fork();
+        hostile.set_actor(qiao_model::actor::actor_for(bob.id, [device as u8 + 40; 8]));
+        let list = match hostile.get(automerge::ROOT, "messages").unwrap() {
+            Some((_, l)) => l,
+            None => panic!("a segment has messages"),
+        };
+        let (_, m) = hostile.get(&list, 0).unwrap().expect("bob's message");
+        let inner = hostile.put_object(&m, key, ObjType::Map).unwrap();
+        hostile.put(&inner, "polluted", ScalarValue::Str("yes".into())).unwrap();
+        hostile.commit();
+        let mut h = relay.connect(&bob).await;
+        let refusal = h.sync(id, &mut hostile).await.expect_err("refused");
+        refusal.assert_says("is not allowed in any document");
+        assert!(refusal.error.as_deref().unwrap_or_default().contains(key), "{refusal:?}");
+    }
+    // Nothing of it was stored.
+    let mut fresh = relay.connect(&bob).await;
+    let mut again = chat_doc(&general, &bob);
+    fresh.sync(id, &mut again).await.expect("syncs");
+    assert_eq!(again.get_heads(), stored);
+}

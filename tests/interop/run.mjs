@@ -12,6 +12,8 @@
 //       independent Repo as bob finds it and reads her message; bob writes under his own actor and
 //       alice's live Repo receives it; a write under the stock client's random actor is REFUSED
 //       (error + close 1008 mentioning "actor") and leaves the stored document intact;
+//       a `constructor` key bob writes into his own message is refused (JS readers would take it
+//       for prototype machinery; automerge's JS API already refuses `__proto__`);
 //   (b) bob cannot read (find → unavailable) nor write a private channel's document;
 //   (c) the websocket upgrade without a session, or with a bad one, is refused with 401; a foreign
 //       Origin with a good session with 403.
@@ -420,6 +422,33 @@ try {
     await waitFor("bob's message in alice's Repo", () => msgs(s.aliceHandle.doc()).some(m => m.id === "interop-b1" && m.text === s.bobText));
     const refused = closes.filter(c => c.url === s.bob.url && c.code === 1008);
     assert(refused.length === 0, `bob's connection was not closed by the relay (${JSON.stringify(refused)})`);
+  });
+
+  await step("(a) a `constructor` key, even in bob's own message, is REFUSED (close 1008 naming it); `__proto__` the JS API will not write", async () => {
+    const hostile = newRepo(server, "bob-constructor", s.login.bob.token);
+    const handle = await hostile.repo.find(url, { signal: AbortSignal.timeout(STEP_MS - 4000) });
+    handle.update(d => A.clone(d, { actor: actorFor(s.login.bob.user.id) }));
+    const i = msgs(handle.doc()).findIndex(m => m.id === "interop-b1");
+    assert(i >= 0, "bob's message is there");
+    let thrown = null;
+    try {
+      A.change(handle.doc(), d => {
+        d.messages[i]["__proto__"] = { polluted: "yes" };
+      });
+    } catch (e) {
+      thrown = e;
+    }
+    assert(thrown && /__proto__/.test(String(thrown)), `automerge's JS API refuses __proto__ (got ${thrown})`);
+    handle.change(d => {
+      d.messages[i]["constructor"] = { prototype: { polluted: "yes" } };
+    });
+    const c = await waitFor("the relay to close the connection", () => closes.find(c => c.url === hostile.url && c.code === 1008));
+    await shutdownRepo(hostile);
+    assert(/constructor/.test(c.reason), `close reason names the key (got "${c.reason}")`);
+    assert(({}).polluted === undefined, "Object.prototype is untouched");
+    await sleep(200);
+    const m = (s.aliceHandle.doc().messages || []).find(m => textOf(m.id) === "interop-b1");
+    assert(m && !Object.prototype.hasOwnProperty.call(m, "constructor"), "alice never received the key");
   });
 
   await step("(a) a stock write under the client's random actor is REFUSED (error + close 1008 naming the actor)", async () => {

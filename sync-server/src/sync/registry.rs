@@ -48,6 +48,9 @@ fn check_change(
     if change.actor_id().to_bytes() == actor::GENESIS_ACTOR && kind.genesis().is_some() {
         return Some("a change under the genesis actor that is not the document's genesis".into());
     }
+    if let Some(key) = qiao_model::schema::forbidden_key(&change.decode()) {
+        return Some(format!("the key {key:?} is not allowed in any document"));
+    }
     match kind {
         DocKind::ChatSegment { .. } => {
             let actor = qiao_model::acl::Actor { role: conn.role, dept: None };
