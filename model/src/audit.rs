@@ -26,6 +26,7 @@ pub enum Domain {
     File,
     Project,
     Kb,
+    Suggestion,
 }
 
 macro_rules! events {
@@ -158,6 +159,11 @@ events! {
         /// Someone granted (or refused) the right to edit a space they could only read.
         KbEditorAdd = "kb.editor_add",
     }
+    Suggestion {
+        /// A signed suggestion filed (anonymous ones are never audited: see
+        /// `qiao_model::schema::suggestions`).
+        SuggestionSubmit = "suggestion.submit",
+    }
 }
 
 impl Domain {
@@ -178,6 +184,7 @@ impl Domain {
             Domain::File => "file",
             Domain::Project => "project",
             Domain::Kb => "kb",
+            Domain::Suggestion => "suggestion",
         }
     }
 
@@ -266,6 +273,7 @@ mod tests {
             Domain::File,
             Domain::Project,
             Domain::Kb,
+            Domain::Suggestion,
         ] {
             assert!(d.events().next().is_some(), "{d:?}");
         }

@@ -9,6 +9,7 @@ pub mod chat;
 pub mod directory;
 pub mod kb;
 pub mod stored;
+pub mod suggestions;
 pub mod surveys;
 pub mod tasks;
 pub mod user_state;

@@ -14,6 +14,7 @@ pub mod projects;
 pub mod push;
 pub mod sessions;
 pub mod settings;
+pub mod suggestions;
 pub mod surveys;
 
 use crate::AppState;
@@ -40,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .merge(admin_users::router())
         .merge(import::router())
         .merge(audit::router())
+        .merge(suggestions::router())
         .merge(surveys::router())
         .route("/api/health", axum::routing::get(|| async { "ok" }))
 }

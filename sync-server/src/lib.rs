@@ -41,6 +41,8 @@ pub struct AppState {
     pub import_progress: Arc<actions::import::ProgressBoard>,
     /// Web push: the relay's VAPID key and the sender ([`push`]).
     pub push: Arc<push::Push>,
+    /// How many suggestions each person filed lately, in memory only ([`http::suggestions`]).
+    pub suggestion_flood: Arc<http::suggestions::Flood>,
 }
 
 impl AppState {
@@ -62,6 +64,7 @@ impl AppState {
             oidc: Arc::default(),
             dummy_hash: auth::hash_password("qiao-dummy-password")?,
             import_progress: Arc::default(),
+            suggestion_flood: Arc::default(),
         };
         // The directory document follows the tables, including accounts added from the command
         // line since the last start.

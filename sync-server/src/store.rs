@@ -24,6 +24,7 @@ pub mod projects;
 pub mod push;
 pub mod sessions;
 pub mod settings;
+pub mod suggestions;
 pub mod surveys;
 
 pub use audit::{AuditFilter, AuditRecord, audit_tx};
@@ -97,6 +98,10 @@ pub enum DocKind {
     /// The company's surveys ([`qiao_model::schema::surveys`]): everyone reads, publishers
     /// write (checked per operation); the answers are not in it ([`surveys`]).
     Surveys,
+    /// The suggestion box ([`qiao_model::schema::suggestions`]): everyone reads and upvotes,
+    /// admins reply (checked per operation); suggestions are written by the relay only
+    /// ([`crate::http::suggestions`]).
+    Suggestions,
 }
 
 impl DocKind {
@@ -115,6 +120,7 @@ impl DocKind {
             DocKind::KbPage { space, page } => kb::page_genesis(space, page),
             DocKind::Announcements => announcements::genesis(),
             DocKind::Surveys => qiao_model::schema::surveys::genesis(),
+            DocKind::Suggestions => qiao_model::schema::suggestions::genesis(),
         })
     }
 }
@@ -164,6 +170,7 @@ impl Store {
         let store = Self { pool };
         store.register_directory_document().await?;
         store.register_announcements_document().await?;
+        store.register_suggestions_document().await?;
         store.register_surveys_document().await?;
         store.seal_audit_chain().await?;
         Ok(store)
@@ -386,6 +393,7 @@ impl Store {
             "user-state" => r.get::<Option<i64>, _>("owner").map(|o| DocKind::UserState { owner: UserId(o) }),
             "announcements" => Some(DocKind::Announcements),
             "surveys" => Some(DocKind::Surveys),
+            "suggestions" => Some(DocKind::Suggestions),
             "kb-space" => r.get::<Option<String>, _>("space_id").map(|space| DocKind::KbSpace { space }),
             "kb-page" => match (r.get::<Option<String>, _>("space_id"), r.get::<Option<String>, _>("page_id")) {
                 (Some(space), Some(page)) => Some(DocKind::KbPage { space, page }),
@@ -474,6 +482,11 @@ impl Store {
                 .await?;
                 if on && self.actor_of(user).await?.is_some() { Access::Write } else { Access::None }
             }
+            // Every active person writes (the suggestion rules keep them to their own upvotes).
+            DocKind::Suggestions => {
+                let on = self.module_enabled(qiao_model::acl::Module::Suggestions).await?;
+                if on && self.actor_of(user).await?.is_some() { Access::Write } else { Access::None }
+            }
             // Publishers write (the survey rules keep them to their own surveys); the rest read.
             DocKind::Surveys => {
                 let on = self.module_enabled(qiao_model::acl::Module::Suggestions).await?;
@@ -550,7 +563,9 @@ impl Store {
             .await?;
         for c in changes {
             seq += 1;
-            sqlx::query("INSERT INTO doc_chunks (doc_id, seq, kind, bytes) VALUES (?, ?, 'change', ?)")
+            // NULL: SQLite numbers the row; the suggestion box's rows get random ones (see there).
+            sqlx::query("INSERT INTO doc_chunks (rowid, doc_id, seq, kind, bytes) VALUES (?, ?, ?, 'change', ?)")
+                .bind(suggestions::chunk_rowid(doc))
                 .bind(&id)
                 .bind(seq)
                 .bind(c)
@@ -573,7 +588,8 @@ impl Store {
             | DocKind::KbSpace { .. }
             | DocKind::KbPage { .. }
             | DocKind::Announcements
-            | DocKind::Surveys => {}
+            | DocKind::Surveys
+            | DocKind::Suggestions => {}
         }
         tx.commit().await?;
         Ok(seq)
@@ -588,7 +604,8 @@ impl Store {
             .bind(upto_seq)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("INSERT INTO doc_chunks (doc_id, seq, kind, bytes) VALUES (?, ?, 'snapshot', ?)")
+        sqlx::query("INSERT INTO doc_chunks (rowid, doc_id, seq, kind, bytes) VALUES (?, ?, ?, 'snapshot', ?)")
+            .bind(suggestions::chunk_rowid(doc))
             .bind(&id)
             .bind(upto_seq)
             .bind(snapshot)

@@ -89,6 +89,12 @@ fn check_change(
             };
             qiao_model::schema::surveys::validate(&change.decode(), conn.user, &powers).err().map(|v| v.to_string())
         }
+        DocKind::Suggestions => {
+            let Some(actor) = actor else { return Some("your account is not active".into()) };
+            let powers =
+                qiao_model::schema::suggestions::Powers { moderate: actor.role != qiao_model::acl::Role::Employee };
+            qiao_model::schema::suggestions::validate(&change.decode(), conn.user, &powers).err().map(|v| v.to_string())
+        }
         DocKind::KbSpace { .. } => kb::validate(&change.decode(), conn.user, owns, true).err().map(|v| v.to_string()),
         DocKind::KbPage { .. } => kb::validate(&change.decode(), conn.user, owns, false).err().map(|v| v.to_string()),
         DocKind::ProjectBoard { .. } => {
@@ -359,7 +365,9 @@ impl Registry {
                 _ => false,
             };
             let actor = match &s.kind {
-                DocKind::Announcements | DocKind::Surveys => self.store.actor_of(conn.user).await?,
+                DocKind::Announcements | DocKind::Surveys | DocKind::Suggestions => {
+                    self.store.actor_of(conn.user).await?
+                }
                 _ => None,
             };
             let violation = if access < Access::Write {
