@@ -86,26 +86,13 @@ fn service_worker() -> Option<web_sys::ServiceWorkerContainer> {
 }
 
 fn base64url_decode(s: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(s.len() * 3 / 4);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for c in s.trim_end_matches('=').bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'-' | b'+' => 62,
-            b'_' | b'/' => 63,
-            _ => return None,
-        } as u32;
-        acc = (acc << 6) | v;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
+    // The browser's `atob` reads standard, padded base64 into a "binary string" (one char per byte).
+    let mut standard = s.trim_end_matches('=').replace('-', "+").replace('_', "/");
+    while standard.len() % 4 != 0 {
+        standard.push('=');
     }
-    Some(out)
+    let binary = web_sys::window()?.atob(&standard).ok()?;
+    binary.chars().map(|c| u8::try_from(u32::from(c)).ok()).collect()
 }
 
 /// Subscribe (or find the existing subscription) and tell the relay.

@@ -23,7 +23,6 @@ pub(crate) fn kind(name: &str) -> String {
 
 #[component]
 pub fn Attachments(files: Vec<Attachment>) -> impl IntoView {
-    let i18n = expect_i18n();
     files
         .into_iter()
         .map(|f| {
@@ -44,23 +43,38 @@ pub fn Attachments(files: Vec<Attachment>) -> impl IntoView {
                 }
                 .into_any()
             } else {
-                let name = f.name.clone();
-                view! {
-                    <div class="attachment-file" data-testid="attachment-file" data-file-id=f.id.clone()>
-                        <span class="attachment-kind" aria-hidden="true">{kind(&f.name)}</span>
-                        <span class="attachment-meta">
-                            <span class="attachment-name" title=name.clone()>{name.clone()}</span>
-                            <span class="muted attachment-size">{human_size(f.size)}</span>
-                        </span>
-                        <a class="btn btn-ghost btn-sm" href=url(&f.id) download=name data-testid="attachment-download">
-                            {move || i18n.t("files.download")}
-                        </a>
-                    </div>
-                }
-                .into_any()
+                view! { <FileCard id=f.id.clone() name=f.name.clone() size=f.size /> }.into_any()
             }
         })
         .collect::<Vec<_>>()
+}
+
+/// A file as a card: a kind label from its extension, its name and size, a download link, and
+/// after it whatever `children` add (a task's remove button). `testid` names the card and its link
+/// (`<testid>` and `<testid>-download`) for the browser tests of each place it appears.
+#[component]
+pub fn FileCard(
+    id: String,
+    name: String,
+    size: u64,
+    #[prop(default = "attachment-file")] testid: &'static str,
+    #[prop(default = "attachment-download")] download_testid: &'static str,
+    #[prop(optional)] children: Option<Children>,
+) -> impl IntoView {
+    let i18n = expect_i18n();
+    view! {
+        <div class="attachment-file" data-testid=testid data-file-id=id.clone()>
+            <span class="attachment-kind" aria-hidden="true">{kind(&name)}</span>
+            <span class="attachment-meta">
+                <span class="attachment-name" title=name.clone()>{name.clone()}</span>
+                <span class="muted attachment-size">{human_size(size)}</span>
+            </span>
+            <a class="btn btn-ghost btn-sm" href=url(&id) download=name.clone() data-testid=download_testid>
+                {move || i18n.t("files.download")}
+            </a>
+            {children.map(|c| c())}
+        </div>
+    }
 }
 
 /// The files on their way into `channel`, with progress.

@@ -9,7 +9,7 @@
 //! so and the file stays where it was on their device.
 
 use super::{Projects, expect_projects};
-use crate::features::chat::attachments::{kind, url};
+use crate::features::chat::attachments::FileCard;
 use crate::features::chat::uploads::{human_size, send_rest, start_upload};
 use crate::i18n::expect_i18n;
 use crate::storage::now_ms;
@@ -87,24 +87,18 @@ pub fn TaskFiles(project: ProjectId, task_id: String, files: Vec<TaskFile>, edit
                     let id = f.id.clone();
                     let (pp, tt) = (project.clone(), task_id.clone());
                     view! {
-                        <li class="attachment-file" data-testid="task-file" data-file-id=f.id.clone()>
-                            <span class="attachment-kind" aria-hidden="true">{kind(&f.name)}</span>
-                            <span class="attachment-meta">
-                                <span class="attachment-name" title=f.name.clone()>{f.name.clone()}</span>
-                                <span class="muted attachment-size">{human_size(f.size)}</span>
-                            </span>
-                            <a class="btn btn-ghost btn-sm" href=url(&f.id) download=f.name.clone() data-testid="task-file-download">
-                                {i18n.t("files.download")}
-                            </a>
-                            {editable.then(|| view! {
-                                <button class="icon-btn icon-btn-sm" data-testid="task-file-remove" aria-label=i18n.t("tasks.remove")
-                                    on:click=move |_| {
-                                        let id = id.clone();
-                                        let tt = tt.clone();
-                                        projects.change(&pp, move |d| tasks::edit(d, &tt, Edit::Detach(id), now_ms()));
-                                    }
-                                >"×"</button>
-                            })}
+                        <li>
+                            <FileCard id=f.id.clone() name=f.name.clone() size=f.size testid="task-file" download_testid="task-file-download">
+                                {editable.then(|| view! {
+                                    <button class="icon-btn icon-btn-sm" data-testid="task-file-remove" aria-label=i18n.t("tasks.remove")
+                                        on:click=move |_| {
+                                            let id = id.clone();
+                                            let tt = tt.clone();
+                                            projects.change(&pp, move |d| tasks::edit(d, &tt, Edit::Detach(id), now_ms()));
+                                        }
+                                    >"×"</button>
+                                })}
+                            </FileCard>
                         </li>
                     }
                 }).collect_view()}
