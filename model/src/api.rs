@@ -580,6 +580,8 @@ pub struct FileInfo {
 pub enum FileScope {
     Channel(ChannelId),
     Project(ProjectId),
+    /// A helpdesk ticket's attachment: its requester and the helpdesk agents read it.
+    Ticket(String),
 }
 
 impl std::fmt::Display for FileScope {
@@ -587,6 +589,7 @@ impl std::fmt::Display for FileScope {
         match self {
             FileScope::Channel(c) => write!(f, "channel:{c}"),
             FileScope::Project(p) => write!(f, "project:{}", p.as_str()),
+            FileScope::Ticket(t) => write!(f, "ticket:{t}"),
         }
     }
 }

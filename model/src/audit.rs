@@ -27,6 +27,7 @@ pub enum Domain {
     Project,
     Kb,
     Suggestion,
+    Helpdesk,
 }
 
 macro_rules! events {
@@ -164,6 +165,14 @@ events! {
         /// `qiao_model::schema::suggestions`).
         SuggestionSubmit = "suggestion.submit",
     }
+    Helpdesk {
+        /// A helpdesk ticket opened (its document registered; refused: bad input).
+        HelpdeskTicketCreate = "helpdesk.ticket_create",
+        /// A super admin changed who the helpdesk agents are.
+        HelpdeskAgents = "helpdesk.agents",
+        /// A ticket, its list entry or its figures refused to someone who may not see them.
+        HelpdeskRead = "helpdesk.read",
+    }
 }
 
 impl Domain {
@@ -185,6 +194,7 @@ impl Domain {
             Domain::Project => "project",
             Domain::Kb => "kb",
             Domain::Suggestion => "suggestion",
+            Domain::Helpdesk => "helpdesk",
         }
     }
 
@@ -274,6 +284,7 @@ mod tests {
             Domain::Project,
             Domain::Kb,
             Domain::Suggestion,
+            Domain::Helpdesk,
         ] {
             assert!(d.events().next().is_some(), "{d:?}");
         }

@@ -7,6 +7,7 @@
 pub mod announcements;
 pub mod chat;
 pub mod directory;
+pub mod helpdesk;
 pub mod kb;
 pub mod stored;
 pub mod suggestions;

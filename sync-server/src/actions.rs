@@ -3,6 +3,7 @@
 pub mod channels;
 pub mod directory;
 pub mod files;
+pub mod helpdesk;
 pub mod import;
 pub mod modules;
 pub mod oidc;

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod channels;
 pub mod directory;
 pub mod files;
+pub mod helpdesk;
 pub mod import;
 pub mod kb;
 pub mod modules;
@@ -32,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .merge(directory::router())
         .merge(files::router())
         .merge(projects::router())
+        .merge(helpdesk::router())
         .merge(push::router())
         .merge(kb::router())
         .merge(sessions::router())

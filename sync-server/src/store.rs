@@ -19,6 +19,7 @@ pub mod blobs;
 pub mod channels;
 pub mod directory;
 pub mod files;
+pub mod helpdesk;
 pub mod kb;
 pub mod projects;
 pub mod push;
@@ -82,6 +83,12 @@ pub enum DocKind {
     ProjectBoard {
         project: ProjectId,
     },
+    /// One helpdesk ticket ([`qiao_model::schema::helpdesk`]): its requester and the helpdesk
+    /// agents write (the ticket rules say which fields), nobody else even reads it.
+    Ticket {
+        ticket: String,
+        requester: UserId,
+    },
     /// A knowledge-base space's page tree ([`qiao_model::schema::kb`]): everyone reads, editors
     /// write.
     KbSpace {
@@ -116,6 +123,7 @@ impl DocKind {
             DocKind::Directory => return None,
             DocKind::UserState { owner } => user_state::genesis(*owner),
             DocKind::ProjectBoard { project } => tasks::genesis(project),
+            DocKind::Ticket { ticket, requester } => qiao_model::schema::helpdesk::genesis(ticket, *requester),
             DocKind::KbSpace { space } => kb::space_genesis(space),
             DocKind::KbPage { space, page } => kb::page_genesis(space, page),
             DocKind::Announcements => announcements::genesis(),
@@ -377,7 +385,7 @@ impl Store {
 
     pub async fn doc_kind(&self, doc: DocumentId) -> Result<Option<DocKind>, AppError> {
         let row = sqlx::query(
-            "SELECT kind, channel_id, segment, owner, project_id, space_id, page_id FROM documents WHERE id = ?",
+            "SELECT kind, channel_id, segment, owner, project_id, space_id, page_id, ticket_id FROM documents WHERE id = ?",
         )
         .bind(doc.to_string())
         .fetch_optional(&self.pool)
@@ -392,6 +400,10 @@ impl Store {
             "directory" => Some(DocKind::Directory),
             "user-state" => r.get::<Option<i64>, _>("owner").map(|o| DocKind::UserState { owner: UserId(o) }),
             "announcements" => Some(DocKind::Announcements),
+            "ticket" => match (r.get::<Option<String>, _>("ticket_id"), r.get::<Option<i64>, _>("owner")) {
+                (Some(ticket), Some(owner)) => Some(DocKind::Ticket { ticket, requester: UserId(owner) }),
+                _ => None,
+            },
             "surveys" => Some(DocKind::Surveys),
             "suggestions" => Some(DocKind::Suggestions),
             "kb-space" => r.get::<Option<String>, _>("space_id").map(|space| DocKind::KbSpace { space }),
@@ -496,6 +508,14 @@ impl Store {
                     _ => Access::None,
                 }
             }
+            // The requester and the helpdesk agents, while the module is on and they are active.
+            DocKind::Ticket { requester, .. } => {
+                let on = self.module_enabled(qiao_model::acl::Module::Helpdesk).await?;
+                match (on, self.actor_of(user).await?) {
+                    (true, Some(_)) if *requester == user || self.helpdesk_agent(user).await? => Access::Write,
+                    _ => Access::None,
+                }
+            }
             DocKind::KbSpace { space } | DocKind::KbPage { space, .. } => {
                 let on: bool =
                     sqlx::query_scalar("SELECT COALESCE((SELECT enabled FROM modules WHERE name = 'kb'), 1)")
@@ -585,6 +605,7 @@ impl Store {
             DocKind::Directory
             | DocKind::UserState { .. }
             | DocKind::ProjectBoard { .. }
+            | DocKind::Ticket { .. }
             | DocKind::KbSpace { .. }
             | DocKind::KbPage { .. }
             | DocKind::Announcements

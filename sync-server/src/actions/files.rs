@@ -65,6 +65,8 @@ pub async fn scope_access(state: &AppState, user: UserId, scope: &FileScope) -> 
     match scope {
         FileScope::Channel(c) => conversation_access(state, user, c).await,
         FileScope::Project(p) => Ok(state.store.access(user, tasks::board_id(p)).await?.0),
+        // A ticket's files follow its document: the requester and the helpdesk agents.
+        FileScope::Ticket(t) => Ok(state.store.access(user, qiao_model::schema::helpdesk::document_id(t)).await?.0),
     }
 }
 
@@ -73,6 +75,7 @@ fn scope_module(scope: &FileScope) -> Module {
     match scope {
         FileScope::Channel(_) => Module::Chat,
         FileScope::Project(_) => Module::Tasks,
+        FileScope::Ticket(_) => Module::Helpdesk,
     }
 }
 

@@ -40,19 +40,21 @@ fn to_i64(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
-/// A row's scope: its conversation, else its project.
+/// A row's scope: its conversation, else its project, else its helpdesk ticket.
 fn scope_of(r: &sqlx::sqlite::SqliteRow) -> FileScope {
-    match r.get::<Option<String>, _>("channel_id") {
-        Some(c) => FileScope::Channel(ChannelId(c)),
-        None => FileScope::Project(ProjectId(r.get::<Option<String>, _>("project_id").unwrap_or_default())),
+    match (r.get::<Option<String>, _>("channel_id"), r.get::<Option<String>, _>("ticket_id")) {
+        (Some(c), _) => FileScope::Channel(ChannelId(c)),
+        (None, Some(t)) => FileScope::Ticket(t),
+        (None, None) => FileScope::Project(ProjectId(r.get::<Option<String>, _>("project_id").unwrap_or_default())),
     }
 }
 
-/// The (channel_id, project_id) columns of a scope.
-fn scope_columns(s: &FileScope) -> (Option<&str>, Option<&str>) {
+/// The (channel_id, project_id, ticket_id) columns of a scope.
+fn scope_columns(s: &FileScope) -> (Option<&str>, Option<&str>, Option<&str>) {
     match s {
-        FileScope::Channel(c) => (Some(c.as_str()), None),
-        FileScope::Project(p) => (None, Some(p.as_str())),
+        FileScope::Channel(c) => (Some(c.as_str()), None, None),
+        FileScope::Project(p) => (None, Some(p.as_str()), None),
+        FileScope::Ticket(t) => (None, None, Some(t.as_str())),
     }
 }
 
@@ -146,13 +148,14 @@ impl Store {
 
 pub async fn insert_upload_tx(tx: &mut Tx, u: &UploadRow, created_at: i64) -> Result<(), AppError> {
     sqlx::query(
-        "INSERT INTO uploads (id, owner, channel_id, project_id, name, size, mime, sha256, received, created_at, file_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO uploads (id, owner, channel_id, project_id, ticket_id, name, size, mime, sha256, received, created_at, file_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&u.id)
     .bind(u.owner.0)
     .bind(scope_columns(&u.scope).0)
     .bind(scope_columns(&u.scope).1)
+    .bind(scope_columns(&u.scope).2)
     .bind(&u.name)
     .bind(to_i64(u.size))
     .bind(&u.mime)
@@ -167,8 +170,8 @@ pub async fn insert_upload_tx(tx: &mut Tx, u: &UploadRow, created_at: i64) -> Re
 
 pub async fn insert_file_tx(tx: &mut Tx, f: &FileInfo) -> Result<(), AppError> {
     sqlx::query(
-        "INSERT INTO files (id, sha256, size, name, mime, owner, channel_id, project_id, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO files (id, sha256, size, name, mime, owner, channel_id, project_id, ticket_id, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&f.id)
     .bind(&f.sha256)
@@ -178,6 +181,7 @@ pub async fn insert_file_tx(tx: &mut Tx, f: &FileInfo) -> Result<(), AppError> {
     .bind(f.owner.0)
     .bind(scope_columns(&f.scope).0)
     .bind(scope_columns(&f.scope).1)
+    .bind(scope_columns(&f.scope).2)
     .bind(f.created_at)
     .execute(&mut **tx)
     .await?;

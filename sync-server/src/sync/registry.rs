@@ -39,6 +39,7 @@ fn check_change(
     conn: &ConnCtx,
     owns: bool,
     actor: Option<&qiao_model::acl::Actor>,
+    ticket: Option<&qiao_model::schema::helpdesk::Powers>,
 ) -> Option<String> {
     if !actor::may_author(conn.user, change.actor_id()) {
         return Some(format!("change under actor {} which is not yours", change.actor_id()));
@@ -94,6 +95,10 @@ fn check_change(
             let powers =
                 qiao_model::schema::suggestions::Powers { moderate: actor.role != qiao_model::acl::Role::Employee };
             qiao_model::schema::suggestions::validate(&change.decode(), conn.user, &powers).err().map(|v| v.to_string())
+        }
+        DocKind::Ticket { .. } => {
+            let Some(powers) = ticket else { return Some("not a ticket you may write".into()) };
+            qiao_model::schema::helpdesk::validate(&change.decode(), conn.user, powers).err().map(|v| v.to_string())
         }
         DocKind::KbSpace { .. } => kb::validate(&change.decode(), conn.user, owns, true).err().map(|v| v.to_string()),
         DocKind::KbPage { .. } => kb::validate(&change.decode(), conn.user, owns, false).err().map(|v| v.to_string()),
@@ -370,10 +375,19 @@ impl Registry {
                 }
                 _ => None,
             };
+            // A ticket's rules depend on who the sender is to it and on its status before.
+            let ticket = match &s.kind {
+                DocKind::Ticket { requester, .. } => Some(qiao_model::schema::helpdesk::Powers {
+                    requester: *requester == conn.user,
+                    agent: self.store.helpdesk_agent(conn.user).await?,
+                    prior: qiao_model::schema::helpdesk::status_at(s.doc.as_ref().expect("loaded"), &before),
+                }),
+                _ => None,
+            };
             let violation = if access < Access::Write {
                 Some("this document is read-only for you".to_string())
             } else {
-                new.iter().find_map(|c| check_change(&s.kind, c, conn, owns, actor.as_ref()))
+                new.iter().find_map(|c| check_change(&s.kind, c, conn, owns, actor.as_ref(), ticket.as_ref()))
             };
             if let Some(why) = violation {
                 self.store.audit(Some(conn.user), Some(&conn.ip), "sync.write", true, &format!("{id}: {why}")).await?;
@@ -408,6 +422,12 @@ impl Registry {
                 s.chunks_since_snapshot = 0;
             }
             self.report(id, &s.kind, s.doc.as_ref().expect("present"), &before);
+            // A ticket's index row follows its document, times by the relay's clock.
+            if let DocKind::Ticket { .. } = &s.kind
+                && let Some(summary) = qiao_model::schema::helpdesk::summary(s.doc.as_ref().expect("present"))
+            {
+                self.store.sync_ticket(id, &summary, crate::store::now_ms()).await?;
+            }
             // A page named in a space exists from now on: its document can be served.
             if let DocKind::KbSpace { space } = &s.kind {
                 let pages = kb::page_ids(s.doc.as_ref().expect("present"));
