@@ -112,7 +112,7 @@ impl Person {
             return Some(why);
         }
         for a in &self.actors {
-            if has(&a.to_bytes()) {
+            if has(a.to_bytes()) {
                 return Some(format!("actor {a}"));
             }
         }

@@ -23,13 +23,14 @@ export default [
       await server.addUser("alice", "alice-password", "Alice 王", "super_admin");
       await server.addUser("bob", "bob-password-1", "Bob 李", "employee");
       await server.addUser("carol", "carol-password", "Carol 张", "employee");
+      await server.addUser("dave", "dave-password-1", "Dave 刘", "employee");
       const ctxB = await t.newContext();
       const b = await ctxB.newPage();
       await t.login(b, "bob", "bob-password-1");
       const ctxC = await t.newContext({ locale: "en-US", viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
       const c = await ctxC.newPage();
       await t.login(c, "carol", "carol-password");
-      const a = await t.newPage();
+      const a = await t.newPage({ locale: "en-US" });
       await t.login(a, "alice", "alice-password");
       for (const p of [a, b, c]) await connState(p, "online");
 
@@ -75,6 +76,7 @@ export default [
       await c.getByTestId("sug-anonymous").uncheck();
       assert.match(await c.getByTestId("sug-anon-explain").textContent(), /Carol 张/);
       await c.getByTestId("sug-body").fill(SIGNED);
+      await t.sleep(300); // the switch's transition
       await c.screenshot({ path: t.artifact("dialog-en-phone.png") });
       await c.getByTestId("sug-submit").click();
       await item(c, SIGNED).waitFor({ timeout: 20_000 });
@@ -113,6 +115,20 @@ export default [
       await b.screenshot({ path: t.artifact("list-zh-desktop.png"), fullPage: true });
       await c.getByTestId("sug-reply").first().waitFor({ timeout: 20_000 });
       await c.screenshot({ path: t.artifact("replied-en-phone.png"), fullPage: true });
+
+      // Dave, in Chinese on a phone in dark mode, sees the same box.
+      const d = await t.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, colorScheme: "dark" });
+      await t.login(d, "dave", "dave-password-1");
+      await d.getByTestId("sidebar-toggle").click();
+      await d.getByTestId("open-feedback").click();
+      await d.getByTestId("feedback-tab-suggestions").click();
+      await d.getByTestId("sug-reply").first().waitFor({ timeout: 20_000 });
+      assert.ok(!(await item(d, ANON).textContent()).includes("Bob"));
+      await d.screenshot({ path: t.artifact("list-zh-phone-dark.png"), fullPage: true });
+      await d.getByTestId("sug-new").click();
+      await d.getByTestId("sug-dialog").waitFor();
+      await t.sleep(300);
+      await d.screenshot({ path: t.artifact("dialog-zh-phone-dark.png") });
     },
   },
 ];
