@@ -252,12 +252,14 @@ pub fn SuggestionsTab() -> impl IntoView {
                         move |_| votes.with(|v| v.get(&id).is_some_and(|u| u.contains(&my_id)))
                     });
                     let vote_id = id.clone();
+                    let votes_now = s.votes;
                     let responding = RwSignal::new(false);
                     let status = s.status;
                     view! {
                         <li class="sug-card" data-testid="sug-item" data-id=id.clone() data-status=status.as_str()>
                             <button class="sug-vote" data-testid="sug-upvote" aria-pressed=move || voted.get().to_string()
                                 title=move || i18n.t(if voted.get() { "sug.unvote" } else { "sug.vote" })
+                                aria-label=move || i18n.tf("sug.vote_label", &[("n", votes_now.to_string())])
                                 on:click=move |_| {
                                     let id = vote_id.clone();
                                     repo.with_value(|r| r.change(sug::document_id(), |d| sug::toggle_vote(d, &id, my_id)));
