@@ -46,6 +46,7 @@ fn dict(locale: Locale) -> &'static HashMap<String, String> {
                 include_str!("../locales/kb.zh-CN.json"),
                 include_str!("../locales/announcements.zh-CN.json"),
                 include_str!("../locales/suggestions.zh-CN.json"),
+                include_str!("../locales/surveys.zh-CN.json"),
             ])
         }),
         Locale::En => EN.get_or_init(|| {
@@ -56,6 +57,7 @@ fn dict(locale: Locale) -> &'static HashMap<String, String> {
                 include_str!("../locales/kb.en.json"),
                 include_str!("../locales/announcements.en.json"),
                 include_str!("../locales/suggestions.en.json"),
+                include_str!("../locales/surveys.en.json"),
             ])
         }),
     }

@@ -4,6 +4,7 @@
 //! channel's, the tab bar, the open tab) so that the areas stay independent.
 
 pub mod suggestions;
+pub mod surveys;
 
 use crate::i18n::expect_i18n;
 use leptos::prelude::*;
@@ -23,6 +24,7 @@ fn tabs() -> Vec<TabDef> {
             label: "feedback.tab.suggestions",
             body: || view! { <suggestions::SuggestionsTab /> }.into_any(),
         },
+        TabDef { key: "surveys", label: "feedback.tab.surveys", body: || view! { <surveys::SurveysTab /> }.into_any() },
     ]
 }
 

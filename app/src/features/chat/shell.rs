@@ -86,6 +86,7 @@ pub fn Shell() -> impl IntoView {
     let projects = crate::features::tasks::Projects::provide(crate::contexts::expect_repo());
     crate::features::kb::Kb::provide(crate::contexts::expect_repo());
     crate::features::announcements::provide(crate::contexts::expect_repo());
+    crate::features::feedback::surveys::provide(crate::contexts::expect_repo());
     crate::features::feedback::suggestions::provide(crate::contexts::expect_repo(), me.id);
     // The tab's title counts what is unread, as a mail or chat tab does.
     Effect::new(move |_| {
