@@ -1,8 +1,8 @@
 // The suggestion box (意见箱, issue 8): Bob writes an anonymous suggestion while offline — it
 // waits in his outbox, marked as waiting to send, and goes when he is back; Carol (English, on
-// a phone) sees it without any name, files a signed one of her own and upvotes Bob's; Alice, a
-// super admin, sets its status and replies; Bob sees the reply. Nobody's page shows Bob's name
-// on the anonymous suggestion.
+// a phone) sees it without any name, files a signed one of her own and upvotes Bob's (offline);
+// Alice, a super admin, sets its status and replies (offline too); Bob sees the reply. Nobody's
+// page shows Bob's name on the anonymous suggestion.
 
 import assert from "node:assert/strict";
 
@@ -81,6 +81,9 @@ export default [
       await c.getByTestId("sug-submit").click();
       await item(c, SIGNED).waitFor({ timeout: 20_000 });
       assert.match(await item(c, SIGNED).getByTestId("sug-author").textContent(), /Carol 张/);
+      // She upvotes offline: it counts at once on her phone and reaches the others when she is back.
+      await ctxC.setOffline(true);
+      await connState(c, "offline");
       await item(c, ANON).getByTestId("sug-upvote").click();
       await item(c, ANON).getByTestId("sug-votes").filter({ hasText: "1" }).waitFor();
       assert.equal(await item(c, ANON).getByTestId("sug-upvote").getAttribute("aria-pressed"), "true");
@@ -88,18 +91,25 @@ export default [
       const first = await c.getByTestId("sug-item").first().textContent();
       assert.ok(first.includes(ANON), "most upvoted first");
       await c.screenshot({ path: t.artifact("list-en-phone.png"), fullPage: true });
+      await ctxC.setOffline(false);
 
       // Alice, a super admin: the upvote has arrived; she sets the status and replies.
       await a.getByTestId("open-feedback").click();
       await a.getByTestId("feedback-tab-suggestions").click();
       await item(a, ANON).getByTestId("sug-votes").filter({ hasText: "1" }).waitFor({ timeout: 20_000 });
       assert.ok(!(await item(a, ANON).textContent()).includes("Bob"), "the admin sees no author either");
+      // She answers offline too; it goes when she is back.
+      await a.context().setOffline(true);
+      await connState(a, "offline");
       await item(a, ANON).getByTestId("sug-respond").click();
       await item(a, ANON).getByTestId("sug-status-select").selectOption("review");
       await item(a, ANON).getByTestId("sug-reply-input").fill(REPLY);
       await a.screenshot({ path: t.artifact("respond-zh-desktop.png") });
       await item(a, ANON).getByTestId("sug-respond-save").click();
       await a.locator('[data-testid="sug-item"][data-status="review"]').filter({ hasText: ANON }).waitFor();
+      await t.sleep(1000);
+      assert.equal(await b.locator('[data-testid="sug-item"][data-status="review"]').count(), 0, "not before she is back");
+      await a.context().setOffline(false);
 
       // Bob sees the reply and the status; an employee has no reply button.
       const answered = b.locator('[data-testid="sug-item"][data-status="review"]').filter({ hasText: ANON });
