@@ -182,6 +182,20 @@ async fn a_department_survey_answered_twice_one_late_with_results_and_csv() {
     c2.sync(id, &mut dd).await.expect_err("read-only").assert_says("read-only");
     let r = get(relay, "/api/surveys/nope/results", &s1.token).await;
     assert_eq!(r.status, 404, "{}", r.text());
+
+    // With the suggestions module (意见箱, surveys included) off: no answers, no results, no
+    // document.
+    let r = put_json(relay, "/api/admin/modules", &org.admin.token, json!({ "suggestions": false })).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = answer(relay, &s2, "v1", lunch(0, 4, "")).await;
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert!(r.text().contains("turned off"), "{}", r.text());
+    assert_eq!(get(relay, "/api/surveys/v1/results", &s1.token).await.status, 403);
+    let mut fresh = board(s1.id);
+    let mut c = relay.connect(&s1).await;
+    let _ = c.sync(id, &mut fresh).await;
+    assert!(c.unavailable.contains(&id), "the document is unavailable while the module is off");
+    assert!(sv::list(&fresh).is_empty(), "and nothing of it arrives");
 }
 
 #[tokio::test]
