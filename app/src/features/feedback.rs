@@ -31,7 +31,7 @@ fn tabs() -> Vec<TabDef> {
 #[component]
 pub fn FeedbackPage(sidebar_open: RwSignal<bool>) -> impl IntoView {
     let i18n = expect_i18n();
-    // The tab last looked at, kept across visits of the page (not across reloads).
+    // The tab last looked at, remembered on this device.
     let current = RwSignal::new(crate::storage::get("qiao.feedback.tab").unwrap_or_else(|| "suggestions".into()));
     let current_key = Memo::new(move |_| {
         let c = current.get();
