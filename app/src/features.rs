@@ -5,5 +5,6 @@ pub mod announcements;
 pub mod auth;
 pub mod chat;
 pub mod feedback;
+pub mod helpdesk;
 pub mod kb;
 pub mod tasks;

@@ -45,6 +45,7 @@ fn dict(locale: Locale) -> &'static HashMap<String, String> {
                 include_str!("../locales/tasks.zh-CN.json"),
                 include_str!("../locales/kb.zh-CN.json"),
                 include_str!("../locales/announcements.zh-CN.json"),
+                include_str!("../locales/helpdesk.zh-CN.json"),
                 include_str!("../locales/suggestions.zh-CN.json"),
                 include_str!("../locales/surveys.zh-CN.json"),
             ])
@@ -56,6 +57,7 @@ fn dict(locale: Locale) -> &'static HashMap<String, String> {
                 include_str!("../locales/tasks.en.json"),
                 include_str!("../locales/kb.en.json"),
                 include_str!("../locales/announcements.en.json"),
+                include_str!("../locales/helpdesk.en.json"),
                 include_str!("../locales/suggestions.en.json"),
                 include_str!("../locales/surveys.en.json"),
             ])

@@ -35,6 +35,8 @@ pub enum Page {
     Announcements,
     /// 意见箱: suggestions and surveys ([`crate::features::feedback`]).
     Feedback,
+    /// 报修: IT tickets ([`crate::features::helpdesk`]).
+    Helpdesk,
 }
 
 /// The console's tabs, in the order they are shown.

@@ -88,6 +88,7 @@ pub fn Shell() -> impl IntoView {
     crate::features::announcements::provide(crate::contexts::expect_repo());
     crate::features::feedback::surveys::provide(crate::contexts::expect_repo());
     crate::features::feedback::suggestions::provide(crate::contexts::expect_repo(), me.id);
+    crate::features::helpdesk::Helpdesk::provide(crate::contexts::expect_repo());
     // The tab's title counts what is unread, as a mail or chat tab does.
     Effect::new(move |_| {
         let total: usize = channels.list.with(|l| l.iter().map(|c| reads.unread(c)).sum());
@@ -235,6 +236,7 @@ pub fn Shell() -> impl IntoView {
                     Page::Kb => view! { <crate::features::kb::page::KbPage sidebar_open=sidebar_open /> }.into_any(),
                     Page::Announcements => view! { <crate::features::announcements::AnnouncementsPage sidebar_open=sidebar_open /> }.into_any(),
                     Page::Feedback => view! { <crate::features::feedback::FeedbackPage sidebar_open=sidebar_open /> }.into_any(),
+                    Page::Helpdesk => view! { <crate::features::helpdesk::HelpdeskPage sidebar_open=sidebar_open /> }.into_any(),
                     Page::Chat => view! {
                 {move || {
                     let id = current.get();

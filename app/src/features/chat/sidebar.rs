@@ -218,6 +218,31 @@ pub fn Sidebar(
                     <span class="channel-name">{move || i18n.t("feedback.title")}</span>
                 </button>
             </Show>
+            <Show when=move || modules.on(Module::Helpdesk)>
+                {
+                    let hd = crate::features::helpdesk::expect_helpdesk();
+                    let pending = Memo::new(move |_| hd.badge(me_id));
+                    view! {
+                        <button
+                            class="sidebar-link"
+                            class:active=move || nav.page.get() == Page::Helpdesk
+                            data-testid="open-helpdesk"
+                            on:click=move |_| {
+                                sidebar_open.set(false);
+                                nav.page.set(Page::Helpdesk);
+                            }
+                        >
+                            <span class="sidebar-link-icon" aria-hidden="true">"🛠"</span>
+                            <span class="channel-name">{move || i18n.t("helpdesk.title")}</span>
+                            <Show when=move || { pending.get() > 0 }>
+                                <span class="badge badge-mention" data-testid="hd-pending"
+                                    title=move || i18n.t(if hd.agent() { "helpdesk.badge_agent" } else { "helpdesk.badge_requester" })
+                                >{move || pending.get()}</span>
+                            </Show>
+                        </button>
+                    }
+                }
+            </Show>
             <Show when=move || modules.on(Module::Kb)>
                 <button
                     class="sidebar-link"
