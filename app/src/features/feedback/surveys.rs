@@ -22,7 +22,7 @@ use crate::features::admin::format_time;
 use crate::features::tasks::{new_id, now_ms};
 use crate::i18n::expect_i18n;
 use leptos::prelude::*;
-use qiao_model::acl::Role;
+use qiao_model::acl::{Actor, Role};
 use qiao_model::api::Department;
 use qiao_model::ids::{DeptId, UserId};
 use qiao_model::schema::directory;
@@ -237,7 +237,7 @@ fn SurveyList(
     view_at: RwSignal<View>,
     notice: RwSignal<Option<String>>,
     chain: Memo<Vec<DeptId>>,
-    #[allow(unused_variables)] my_dept: Memo<Option<DeptId>>,
+    my_dept: Memo<Option<DeptId>>,
 ) -> impl IntoView {
     let i18n = expect_i18n();
     let repo = expect_repo();
@@ -270,7 +270,11 @@ fn SurveyList(
     });
     let todo_count = Memo::new(move |_| all.get().iter().filter(|s| todo(s)).count());
     // Super admins address anyone; a department admin their own department (the builder says which).
-    let may_build = is_admin;
+    let may_build = {
+        let depts: Vec<DeptId> = my_dept.get_untracked().into_iter().collect();
+        let actor = Actor { role: me.role, dept: my_dept.get_untracked() };
+        sv::may_create(&actor, if me.role == Role::SuperAdmin { &[] } else { &depts }).is_ok()
+    };
 
     view! {
         <div class="sv-toolbar">
@@ -311,7 +315,7 @@ fn SurveyList(
         <ul class="ann-list sv-list">
             <For each=move || shown.get() key=|s| format!("{s:?}") children=move |s: Survey| {
                 let id = s.id.clone();
-                let (id_a, id_r, id_c, id_d) = (id.clone(), id.clone(), id.clone(), id.clone());
+                let (id_a, id_r, id_c, id_d, id_x) = (id.clone(), id.clone(), id.clone(), id.clone(), id.clone());
                 let open = s.is_open(now_ms());
                 let addressed = Memo::new({
                     let s = s.clone();
@@ -397,6 +401,20 @@ fn SurveyList(
                                             repo.with_value(|r| r.change(sv::document_id(), |d| sv::close(d, &id, now_ms())));
                                         }
                                     }>{move || i18n.t("sv.close")}</button>
+                                }
+                            })}
+                            {manage.then(|| {
+                                let id = id_x.clone();
+                                view! {
+                                    <button class="btn btn-ghost btn-sm btn-danger-text" data-testid="sv-delete" on:click=move |_| {
+                                        let ok = web_sys::window()
+                                            .and_then(|w| w.confirm_with_message(&i18n.t("sv.delete_confirm")).ok())
+                                            .unwrap_or(false);
+                                        if ok {
+                                            let id = id.clone();
+                                            repo.with_value(|r| r.change(sv::document_id(), |d| sv::delete(d, &id, now_ms())));
+                                        }
+                                    }>{move || i18n.t("sv.delete")}</button>
                                 }
                             })}
                         </div>
