@@ -123,7 +123,11 @@ pub struct Suggestion {
     pub created: i64,
     pub status: Status,
     pub reply: String,
+    /// The replying admin's name when they replied; readers show the directory's name for
+    /// [`Suggestion::reply_by`] when they have it (a name is only the writer's word).
     pub reply_name: String,
+    /// Who replied (the relay checks it is the sender).
+    pub reply_by: Option<UserId>,
     pub reply_ts: i64,
     pub votes: usize,
 }
@@ -212,6 +216,7 @@ pub fn list(doc: &impl ReadDoc) -> Vec<Suggestion> {
                 status: Status::parse(&s_at(doc, &o, "status")).unwrap_or_default(),
                 reply: s_at(doc, &o, "reply"),
                 reply_name: s_at(doc, &o, "reply_name"),
+                reply_by: Some(i_at(doc, &o, "reply_by")).filter(|u| *u != 0).map(UserId),
                 reply_ts: i_at(doc, &o, "reply_ts"),
             })
         })
@@ -499,6 +504,7 @@ mod tests {
         validate(&last(&mut a), UserId(1), &ADMIN).unwrap();
         let s = list(&a).into_iter().find(|s| s.id == "s-anon-0001").unwrap();
         assert_eq!((s.status, s.reply.as_str(), s.reply_name.as_str()), (Status::Review, "我们在评估", "管理员"));
+        assert_eq!(s.reply_by, Some(UserId(1)));
         // Rewriting the text or putting a name on an anonymous suggestion.
         let o = item(&a, "s-anon-0001").unwrap();
         a.put(&o, "author", 3).unwrap();

@@ -156,6 +156,7 @@ pub fn SuggestionsTab() -> impl IntoView {
     let me = expect_session().me.get_untracked().expect("logged in");
     let my_id = me.id;
     let admin = me.role != Role::Employee;
+    let people = crate::features::chat::people::expect_people();
     let all = Memo::new(move |_| repo.with_value(|r| r.read(sug::document_id(), sug::list)).unwrap_or_default());
     let votes = Memo::new(move |_| repo.with_value(|r| r.read(sug::document_id(), sug::votes)).unwrap_or_default());
     let filter = RwSignal::new(None::<Status>);
@@ -255,6 +256,8 @@ pub fn SuggestionsTab() -> impl IntoView {
                     let votes_now = s.votes;
                     let responding = RwSignal::new(false);
                     let status = s.status;
+                    // The directory's name for who replied: the stored name is only the writer's word.
+                    let reply_name = s.reply_by.and_then(|u| people.name_of(u)).unwrap_or_else(|| s.reply_name.clone());
                     view! {
                         <li class="sug-card" data-testid="sug-item" data-id=id.clone() data-status=status.as_str()>
                             <button class="sug-vote" data-testid="sug-upvote" aria-pressed=move || voted.get().to_string()
@@ -286,7 +289,7 @@ pub fn SuggestionsTab() -> impl IntoView {
                                     <div class="sug-reply" data-testid="sug-reply">
                                         <div class="sug-reply-head">
                                             <strong>{i18n.t("sug.reply_from")}</strong>
-                                            <span class="muted">{s.reply_name.clone()} " · " {format_minute(s.reply_ts)}</span>
+                                            <span class="muted">{reply_name} " · " {format_minute(s.reply_ts)}</span>
                                         </div>
                                         <p class="sug-reply-text">{s.reply.clone()}</p>
                                     </div>
