@@ -1,7 +1,9 @@
 // Knowledge base (issue 5) in the browser: two editors write one page at the same time, one of
 // them offline, with formatting; after the network returns both see the same page and every
 // word either typed. Versions: an old version is restored, the restore is itself a version,
-// and the page equals the old version. A reader (employee) cannot edit but can comment.
+// and the page equals the old version. A reader (employee) cannot edit but can comment. A simple
+// table: Tab and Enter move between cells and add rows; two editors fill different cells, one
+// offline, and both end with the same table.
 
 import assert from "node:assert/strict";
 
@@ -194,6 +196,89 @@ export default [
       await e.locator('[data-testid="kb-result"][data-title="请假流程"]').click();
       await e.getByTestId("kb-editor").waitFor();
       assert.equal(await e.getByTestId("kb-page-title").inputValue(), "请假流程");
+    },
+  },
+  {
+    name: "a simple table: Tab and Enter move between cells and add rows; two editors fill cells, one offline",
+    timeout: 150_000,
+    fn: async t => {
+      const server = await t.startServer();
+      await server.addUser("alice", "alice-password", "Alice 王", "super_admin");
+      await server.addUser("bob", "bob-password-1", "Bob 李", "super_admin");
+      const ctxA = await t.newContext();
+      const ctxB = await t.newContext();
+      const a = await ctxA.newPage();
+      const b = await ctxB.newPage();
+      await t.login(a, "alice", "alice-password");
+      await t.login(b, "bob", "bob-password-1");
+      await connState(a, "online");
+      await a.getByTestId("open-kb").click();
+      await a.getByTestId("kb-new-page").click();
+      await a.getByTestId("kb-new-title").fill("差旅预算");
+      await a.getByTestId("kb-template-blank").check();
+      await a.getByTestId("kb-create").click();
+      await a.getByTestId("kb-editor").waitFor();
+      await caretAtEndOf(a, 0);
+      await a.keyboard.type("本季度预算");
+      await a.getByTestId("kb-table").click();
+      // Header row, then one row typed with Tab; Enter in the last row adds another.
+      for (const [i, cell] of ["项目", "金额", "负责人", "差旅", "3000", "王芳"].entries()) {
+        if (i > 0) await a.keyboard.press("Tab");
+        await a.keyboard.type(cell);
+      }
+      await a.keyboard.press("Enter");
+      await a.keyboard.type("李雷");
+      const cells = async page =>
+        page.$$eval('[data-testid="kb-editor"] [data-kind="td"]', els => els.map(e => e.textContent));
+      await waitFor(async () => ({ ok: (await cells(a)).join("|") === "项目|金额|负责人|差旅|3000|王芳|||李雷", value: await cells(a) }), "alice's table");
+      assert.equal(await a.locator('[data-testid="kb-editor"] .kb-th').count(), 3, "the first row is the header");
+      // Backspace at the start of a cell joins nothing.
+      await a.keyboard.press("Home");
+      await a.keyboard.press("Backspace");
+      assert.equal((await cells(a)).length, 9, "no cell was joined");
+      const box = await a.locator('[data-testid="kb-editor"] [data-kind="td"]').nth(1).boundingBox();
+      const box0 = await a.locator('[data-testid="kb-editor"] [data-kind="td"]').nth(0).boundingBox();
+      const box3 = await a.locator('[data-testid="kb-editor"] [data-kind="td"]').nth(3).boundingBox();
+      assert.ok(Math.abs(box.y - box0.y) < 2 && box.x > box0.x, "cells of a row sit side by side");
+      assert.ok(box3.y > box0.y + 10 && Math.abs(box3.x - box0.x) < 2, "the next row starts under the first");
+
+      await openPage(b, "差旅预算");
+      await waitFor(async () => ({ ok: (await cells(b)).length === 9, value: await cells(b) }), "bob to see the table");
+      await saved(b);
+      await ctxB.setOffline(true);
+      await connState(b, "offline");
+      // Bob (offline) fills the empty cells of the last row; Alice changes an amount.
+      const putCaret = async (page, cell, atEnd) => {
+        await page.getByTestId("kb-editor").focus();
+        await page.evaluate(([cell, atEnd]) => {
+          const el = document.querySelectorAll('[data-testid="kb-editor"] [data-kind="td"]')[cell];
+          const r = document.createRange();
+          r.selectNodeContents(el);
+          r.collapse(!atEnd);
+          getSelection().removeAllRanges();
+          getSelection().addRange(r);
+        }, [cell, atEnd]);
+      };
+      await putCaret(b, 6, false);
+      await b.keyboard.type("培训");
+      await b.keyboard.press("Tab");
+      await b.keyboard.type("800");
+      await putCaret(a, 4, true);
+      await a.keyboard.press("Backspace");
+      await a.keyboard.press("Backspace");
+      await a.keyboard.press("Backspace");
+      await a.keyboard.type("500");
+      await saved(a);
+      await saved(b);
+      await ctxB.setOffline(false);
+      await connState(b, "online");
+      const want = "项目|金额|负责人|差旅|3500|王芳|培训|800|李雷";
+      await waitFor(async () => {
+        const [ca, cb] = [await cells(a), await cells(b)];
+        return { ok: ca.join("|") === want && cb.join("|") === want, value: { ca, cb } };
+      }, "both tables equal, with every cell", 30_000);
+      assert.deepEqual((await pageOf(a))[0].slice(0, 2), ["p", "本季度预算"]);
+      if (process.env.QIAO_SHOTS) await a.screenshot({ path: `${process.env.QIAO_SHOTS}/kb-table.png` });
     },
   },
 ];

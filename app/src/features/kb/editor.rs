@@ -10,8 +10,13 @@
 //! until it ends.
 //!
 //! One element per block, always a direct child of the editor: `p`, `h1`–`h3`, `div.kb-li`
-//! (bullet or numbered, numbered by CSS counters), `pre` (code), `blockquote`; each carries
-//! `data-kind`. Inline marks are `strong`, `em`, `code` and `a`.
+//! (bullet or numbered, numbered by CSS counters), `pre` (code), `blockquote`, `div.kb-td` (a
+//! table cell); each carries `data-kind`. Inline marks are `strong`, `em`, `code` and `a`.
+//!
+//! A table is a run of consecutive cells, each floated and as wide as the table has columns
+//! (`--cols`), the first of each row clearing the row above, so every cell stays a block of the
+//! page (inline-block cells confuse Chrome's caret at their edges). The browser must not split or join cells: [`cell_key`] takes Enter, Tab and Backspace
+//! in a cell (next row, next cell, nothing), and [`insert_table`] adds one.
 
 use qiao_model::schema::kb::{Block, BlockKind, Run};
 use wasm_bindgen::JsCast;
@@ -27,6 +32,7 @@ fn kind_attr(k: &BlockKind) -> &'static str {
         BlockKind::Numbered => "numbered",
         BlockKind::Code => "code",
         BlockKind::Quote => "quote",
+        BlockKind::Cell(_) => "td",
     }
 }
 
@@ -54,6 +60,7 @@ fn tag_of(k: &BlockKind) -> (&'static str, &'static str) {
         BlockKind::Numbered => ("div", "kb-li kb-numbered"),
         BlockKind::Code => ("pre", ""),
         BlockKind::Quote => ("blockquote", ""),
+        BlockKind::Cell(_) => ("div", "kb-td"),
     }
 }
 
@@ -75,11 +82,21 @@ fn escape(s: &str) -> String {
 /// The blocks as the editor's HTML.
 pub fn to_html(blocks: &[Block]) -> String {
     let mut out = String::new();
+    // Cells since the start of the current table: the first row is its header.
+    let mut cell = 0usize;
     for b in blocks {
         let (tag, class) = tag_of(&b.kind);
         out.push_str(&format!("<{tag} data-kind=\"{}\"", kind_attr(&b.kind)));
-        if !class.is_empty() {
-            out.push_str(&format!(" class=\"{class}\""));
+        if let BlockKind::Cell(cols) = b.kind {
+            let head = if cell < usize::from(cols) { " kb-th" } else { "" };
+            let start = if cell % usize::from(cols) == 0 { " kb-row-start" } else { "" };
+            out.push_str(&format!(" class=\"{class}{head}{start}\" data-cols=\"{cols}\" style=\"--cols: {cols}\""));
+            cell += 1;
+        } else {
+            cell = 0;
+            if !class.is_empty() {
+                out.push_str(&format!(" class=\"{class}\""));
+            }
         }
         out.push('>');
         if b.runs.iter().all(|r| r.text.is_empty()) {
@@ -176,6 +193,10 @@ fn walk_inline(node: &Node, marks: &Marks, runs: &mut Vec<Run>) {
 }
 
 fn block_kind_of(el: &Element) -> BlockKind {
+    if el.get_attribute("data-kind").as_deref() == Some("td") {
+        let cols = el.get_attribute("data-cols").and_then(|c| c.parse::<u8>().ok()).unwrap_or(1);
+        return BlockKind::Cell(cols.clamp(1, qiao_model::schema::kb::MAX_TABLE_COLS));
+    }
     if let Some(k) = el.get_attribute("data-kind").and_then(|k| kind_from_attr(&k)) {
         return k;
     }
@@ -377,5 +398,128 @@ pub fn exec(command: &str, value: Option<&str>) {
             Some(v) => d.exec_command_with_show_ui_and_value(command, false, v),
             None => d.exec_command(command),
         };
+    }
+}
+
+fn index_of(root: &Element, block: &Element) -> Option<u32> {
+    let children = root.children();
+    (0..children.length()).find(|i| children.item(*i).is_some_and(|c| c.is_same_node(Some(block))))
+}
+
+fn cell_cols(el: &Element) -> Option<u32> {
+    match block_kind_of(el) {
+        BlockKind::Cell(cols) => Some(u32::from(cols)),
+        _ => None,
+    }
+}
+
+/// `rows` rows of empty cells, `cols` wide.
+fn new_cells(doc: &web_sys::Document, rows: u32, cols: u32) -> Vec<Element> {
+    let kind = BlockKind::Cell(cols as u8);
+    (0..rows * cols)
+        .filter_map(|i| {
+            let el = doc.create_element("div").ok()?;
+            let _ = el.set_attribute("data-kind", kind_attr(&kind));
+            let _ = el.set_attribute("class", if i % cols == 0 { "kb-td kb-row-start" } else { "kb-td" });
+            let _ = el.set_attribute("data-cols", &cols.to_string());
+            let _ = el.set_attribute("style", &format!("--cols: {cols}"));
+            el.set_inner_html("<br>");
+            Some(el)
+        })
+        .collect()
+}
+
+fn insert_after(root: &Element, after: Option<&Element>, els: &[Element]) {
+    let mut next = after.and_then(|a| a.next_element_sibling());
+    if after.is_none() {
+        next = root.first_element_child();
+    }
+    for el in els {
+        let _ = root.insert_before(el, next.as_ref().map(|n| n.as_ref()));
+    }
+}
+
+/// Insert a table of `rows` × `cols` empty cells after the block holding the caret (or at the
+/// end), followed by an empty paragraph when nothing follows, and put the caret in its first cell.
+pub fn insert_table(root: &Element, rows: u32, cols: u32) -> bool {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return false };
+    let current = doc
+        .get_selection()
+        .ok()
+        .flatten()
+        .and_then(|s| s.anchor_node())
+        .filter(|n| root.contains(Some(n)))
+        .and_then(|n| block_of(root, &n))
+        .or_else(|| root.last_element_child());
+    let mut cells = new_cells(&doc, rows, cols);
+    for c in cells.iter().take(cols as usize) {
+        let _ = c.class_list().add_1("kb-th");
+    }
+    let at_end = current.as_ref().is_none_or(|c| c.next_element_sibling().is_none());
+    if at_end && let Ok(p) = doc.create_element("p") {
+        let _ = p.set_attribute("data-kind", "p");
+        p.set_inner_html("<br>");
+        cells.push(p);
+    }
+    insert_after(root, current.as_ref(), &cells);
+    if let Some(i) = cells.first().and_then(|c| index_of(root, c)) {
+        set_caret(root, (i, 0));
+    }
+    true
+}
+
+/// Keys that must not split or join cells, in a cell: Enter goes to the same column of the next
+/// row (adding a row after the last), Tab to the next cell (adding a row after the last cell),
+/// Shift+Tab to the previous one, Backspace at a cell's start and Delete at its end do nothing.
+/// Returns whether it took the key; when it did, the caller reads the editor back.
+pub fn cell_key(root: &Element, key: &str, shift: bool) -> bool {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return false };
+    let Some(node) = doc.get_selection().ok().flatten().and_then(|s| s.anchor_node()) else { return false };
+    let Some(block) = block_of(root, &node) else { return false };
+    let Some(cols) = cell_cols(&block) else { return false };
+    let Some((idx, offset)) = caret(root) else { return false };
+    let children = root.children();
+    let is_cell = |i: u32| children.item(i).as_ref().and_then(cell_cols).is_some();
+    // The table's first and last cell around this one.
+    let mut first = idx;
+    while first > 0 && is_cell(first - 1) {
+        first -= 1;
+    }
+    let mut last = idx;
+    while is_cell(last + 1) {
+        last += 1;
+    }
+    let add_row = |after: u32| {
+        let after_el = children.item(after);
+        let row = new_cells(&doc, 1, cols);
+        insert_after(root, after_el.as_ref(), &row);
+    };
+    match key {
+        "Enter" => {
+            let target = idx + cols;
+            if target > last {
+                // The end of the current row, counted from the table's start.
+                let row_end = first + ((idx - first) / cols + 1) * cols - 1;
+                add_row(row_end.min(last));
+            }
+            set_caret(root, (target, 0));
+            true
+        }
+        "Tab" if shift => {
+            if idx > first {
+                set_caret(root, (idx - 1, u32::MAX));
+            }
+            true
+        }
+        "Tab" => {
+            if idx == last {
+                add_row(last);
+            }
+            set_caret(root, (idx + 1, 0));
+            true
+        }
+        "Backspace" => offset == 0,
+        "Delete" => offset >= block.text_content().unwrap_or_default().encode_utf16().count() as u32,
+        _ => false,
     }
 }

@@ -321,6 +321,7 @@ fn PageView(space: String, editable: bool, meta: PageMeta) -> impl IntoView {
                 BlockKind::Numbered => "numbered",
                 BlockKind::Code => "code",
                 BlockKind::Quote => "quote",
+                BlockKind::Cell(_) => "td",
             };
             current_kind.set(key.to_string());
         }
@@ -358,6 +359,7 @@ fn PageView(space: String, editable: bool, meta: PageMeta) -> impl IntoView {
                         }
                     >
                         {KINDS.iter().map(|(k, label)| view! { <option value=*k>{i18n.t(label)}</option> }).collect_view()}
+                        <option value="td" disabled>{i18n.t("kb.kind_cell")}</option>
                     </select>
                     <button class="icon-btn kb-tool" data-testid="kb-bold" title=move || i18n.t("kb.bold")
                         on:mousedown=|ev| ev.prevent_default()
@@ -377,6 +379,18 @@ fn PageView(space: String, editable: bool, meta: PageMeta) -> impl IntoView {
                             }
                         }
                     >"🔗"</button>
+                    <button class="icon-btn kb-tool" data-testid="kb-table" title=move || i18n.t("kb.table")
+                        aria-label=move || i18n.t("kb.table")
+                        on:mousedown=|ev| ev.prevent_default()
+                        on:click=move |_| {
+                            if let Some(el) = root.get_untracked() {
+                                focus_editor();
+                                if editor::insert_table(&el, 2, 3) {
+                                    read_back();
+                                }
+                            }
+                        }
+                    >"⊞"</button>
                     <span class="kb-toolbar-hint muted">{move || i18n.t("kb.toolbar_hint")}</span>
                 </div>
             })}
@@ -400,6 +414,16 @@ fn PageView(space: String, editable: bool, meta: PageMeta) -> impl IntoView {
                 on:keyup=move |_| sync_kind()
                 on:mouseup=move |_| sync_kind()
                 on:keydown=move |ev: web_sys::KeyboardEvent| {
+                    // In a table cell, keys that would split or join cells move between them.
+                    if matches!(ev.key().as_str(), "Enter" | "Tab" | "Backspace" | "Delete")
+                        && !ev.is_composing()
+                        && let Some(el) = root.get_untracked()
+                        && editor::cell_key(&el, &ev.key(), ev.shift_key())
+                    {
+                        ev.prevent_default();
+                        read_back();
+                        return;
+                    }
                     // Enter on an empty list item ends the list, as in every editor.
                     if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing()
                         && let Some(el) = root.get_untracked()
