@@ -85,7 +85,9 @@ fn main() {
     for i in 0..n {
         let words = 4 + (rng.next() % 12) as usize;
         let text: String = (0..words)
-            .map(|_| if rng.next().is_multiple_of(3) { format!(" {} ", rng.pick(EN)) } else { rng.pick(ZH).to_string() })
+            .map(
+                |_| if rng.next().is_multiple_of(3) { format!(" {} ", rng.pick(EN)) } else { rng.pick(ZH).to_string() },
+            )
             .collect();
         entries.push(Entry {
             id: format!("m{i}"),
