@@ -13,7 +13,11 @@ export PATH="$tools:$PATH"
 
 step "format check"
 fmt_failed=0
-cargo fmt --all -- --check >/dev/null 2>&1 || { echo "cargo fmt --check: files need formatting (run cargo fmt)"; fmt_failed=1; }
+if ! unformatted="$(cargo fmt --all -- --check -l 2>&1)"; then
+  echo "cargo fmt --check: files need formatting (run cargo fmt):"
+  echo "$unformatted" | sed 's/^/  /'
+  fmt_failed=1
+fi
 
 step "build relay and app"
 cargo build -p qiao-server || { echo "0 passed, 1 failed"; exit 1; }
