@@ -46,48 +46,67 @@ pub struct Outbox {
 }
 
 impl Outbox {
-    fn save(&self) {
+    /// Change the list as stored (another tab of the same person may have changed it since this
+    /// one read it: the stored list is the one to change), and show the result.
+    fn update(&self, f: impl FnOnce(&mut Vec<Queued>)) {
         let key = self.key.get_value();
-        let items = self.items.get_untracked();
-        if items.is_empty() { storage::remove(&key) } else { storage::set_json(&key, &items) }
+        let mut items = storage::get_json::<Vec<Queued>>(&key).unwrap_or_default();
+        f(&mut items);
+        if items.is_empty() {
+            storage::remove(&key)
+        } else {
+            storage::set_json(&key, &items)
+        }
+        self.items.set(items);
     }
 
     fn push(&self, sub: Submission) {
-        self.items.update(|l| l.push(Queued { sub, error: None }));
-        self.save();
+        self.update(|l| l.push(Queued { sub, error: None }));
         self.flush();
     }
 
     fn discard(&self, id: &str) {
-        self.items.update(|l| l.retain(|q| q.sub.id != id));
-        self.save();
+        self.update(|l| l.retain(|q| q.sub.id != id));
     }
 
-    /// Send what waits, oldest first; stop at the first sign the relay is out of reach.
+    /// Send what waits, oldest first; stop at the first sign the relay is out of reach. An id
+    /// the relay has filed already (sent by another tab) is answered, not filed twice.
     fn flush(&self) {
-        if self.sending.get_untracked() || self.items.with_untracked(|l| l.iter().all(|q| q.error.is_some())) {
+        if self.sending.get_untracked() {
+            return;
+        }
+        self.update(|_| {});
+        if self.items.with_untracked(|l| l.iter().all(|q| q.error.is_some())) {
             return;
         }
         self.sending.set(true);
         let this = *self;
         leptos::task::spawn_local(async move {
+            let mut reachable = true;
             let waiting: Vec<Queued> = this.items.get_untracked().into_iter().filter(|q| q.error.is_none()).collect();
             for q in waiting {
                 match api::post::<_, Submitted>("/api/suggestions", &q.sub).await {
                     Ok(_) => this.discard(&q.sub.id),
-                    Err(ApiFailure::Offline | ApiFailure::Unauthorized) => break,
-                    Err(ApiFailure::Refused(e)) if e.code == "rate_limited" => break,
-                    Err(ApiFailure::Refused(e)) => {
-                        this.items.update(|l| {
-                            if let Some(x) = l.iter_mut().find(|x| x.sub.id == q.sub.id) {
-                                x.error = Some(e.message.clone());
-                            }
-                        });
-                        this.save();
+                    Err(ApiFailure::Offline | ApiFailure::Unauthorized) => {
+                        reachable = false;
+                        break;
                     }
+                    Err(ApiFailure::Refused(e)) if e.code == "rate_limited" => {
+                        reachable = false;
+                        break;
+                    }
+                    Err(ApiFailure::Refused(e)) => this.update(|l| {
+                        if let Some(x) = l.iter_mut().find(|x| x.sub.id == q.sub.id) {
+                            x.error = Some(e.message.clone());
+                        }
+                    }),
                 }
             }
             this.sending.set(false);
+            // Submitted while this round was under way: send it now rather than on the next tick.
+            if reachable && this.items.with_untracked(|l| l.iter().any(|q| q.error.is_none())) {
+                this.flush();
+            }
         });
     }
 }
