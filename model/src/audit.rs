@@ -146,6 +146,9 @@ events! {
         /// A download refused (no such file, or the caller may not read its conversation).
         /// Allowed downloads are not logged: image previews would flood the log.
         FileDownload = "file.download",
+        /// Uploads nobody touched for a while (`--abandoned-upload-hours`) were swept; the detail
+        /// says how many.
+        FileUploadSwept = "file.upload_swept",
     }
     Project {
         ProjectCreate = "project.create",
