@@ -14,7 +14,8 @@
 //! - **the database**: every row of every table, read before and after the request. A row that
 //!   holds the marker, or that was written or changed while the request ran, must not name the
 //!   author (an integer column about a person equal to their id or session, a text or blob
-//!   holding their username, display name or actor id);
+//!   holding their username, display name or actor id); the suggestion box's document chunks
+//!   have negative, random row ids while every other document's count up;
 //! - **the audit log** (a table of the database, so under the previous rule, and in addition):
 //!   the anonymous request adds no audit row at all;
 //! - **the log**: everything the relay's code logs at every level (captured from `tracing`), and
@@ -441,6 +442,18 @@ async fn an_anonymous_suggestion_cannot_be_traced_to_its_author() {
         control_window.new_rows.iter().any(|r| row_names(r, &control).is_some()),
         "the detector must find the control in the rows its signed request wrote"
     );
+
+    // The suggestion box's chunks sit at random places among the other documents' chunks: their
+    // row ids do not count up with the rows stored before and after them.
+    let rowids: Vec<(i64, bool)> = sqlx::query_as("SELECT rowid, doc_id = ? FROM doc_chunks")
+        .bind(id.to_string())
+        .fetch_all(relay.state.store.pool())
+        .await
+        .unwrap();
+    assert!(rowids.iter().any(|(_, mine)| *mine) && rowids.iter().any(|(_, mine)| !*mine));
+    for (rowid, in_box) in &rowids {
+        assert_eq!(*rowid < 0, *in_box, "row id {rowid} (suggestion box: {in_box})");
+    }
 
     // --- the audit log ---
     assert_eq!(anon_window.audit_rows, 0, "the anonymous request wrote no audit row");
