@@ -375,7 +375,7 @@ fn genesis_objects() -> &'static (OpId, OpId) {
 
 /// Whether `change`, sent over sync by `user`, keeps to the rules in the module docs. The relay
 /// calls this for every change of the suggestions document; its own changes
-/// ([`Registry::server_change`]) do not come through here.
+/// (the relay's `Registry::server_change`) do not come through here.
 pub fn validate(change: &ExpandedChange, user: UserId, powers: &Powers) -> Result<(), Violation> {
     if change.actor_id.to_bytes() == GENESIS_ACTOR {
         return Ok(());
