@@ -268,7 +268,7 @@ async fn an_outsider_gets_nothing_of_a_ticket_and_its_attachment() {
     let mut doc_a = replica(&t, &ann, 1);
     a.sync(t.document, &mut doc_a).await.expect("ann syncs");
     assert!(helpdesk::read(&doc_a).unwrap().replies.is_empty());
-    assert!(relay.refused_audit("helpdesk.read").await.len() >= 1);
+    assert!(!relay.refused_audit("helpdesk.read").await.is_empty());
 
     // Once named an agent, she sees it; removed again, she loses it.
     let put = async |users: serde_json::Value| {
