@@ -108,6 +108,9 @@ export default [
         await detailB.locator(`[data-testid="${step}"].hd-step-done`).waitFor({ timeout: 30_000 });
       }
       await b.screenshot({ path: t.artifact("closed-zh-desktop.png"), fullPage: true });
+      await b.emulateMedia({ colorScheme: "dark" });
+      await b.screenshot({ path: t.artifact("closed-zh-desktop-dark.png"), fullPage: true });
+      await b.emulateMedia({ colorScheme: "light" });
 
       // The super admin's figures: 2 opened, 1 solved, rating 5.
       await a.getByTestId("hd-tab-stats").click();
