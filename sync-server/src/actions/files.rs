@@ -390,7 +390,10 @@ pub async fn sweep_abandoned_uploads(state: &AppState, idle_ms: i64) -> Result<u
         }
     }
     if swept > 0 {
-        state.store.audit(None, None, Event::FileUploadSwept.as_str(), false, &format!("{swept} abandoned uploads")).await?;
+        state
+            .store
+            .audit(None, None, Event::FileUploadSwept.as_str(), false, &format!("{swept} abandoned uploads"))
+            .await?;
     }
     Ok(swept)
 }
