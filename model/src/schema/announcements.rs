@@ -16,6 +16,7 @@
 //! super admin. [`validate`] reads all of this off each operation: an acknowledgement key names
 //! its user, an announcement object belongs to the actor that created it.
 
+use super::read::{bool_at as b_at, int_at as i_at, map_at, str_at as s_at};
 use crate::actor::{self, GENESIS_ACTOR};
 use crate::ids::{DocumentId, UserId};
 use automerge::legacy::{Key, ObjectId, OpId, OpType};
@@ -66,39 +67,6 @@ pub enum AnnouncementError {
     Missing,
     #[error("this is not the announcements document")]
     NotAnnouncements,
-}
-
-fn map_at(doc: &impl ReadDoc, obj: &ObjId, key: &str) -> Option<ObjId> {
-    match doc.get(obj, key).ok()?? {
-        (Value::Object(ObjType::Map), id) => Some(id),
-        _ => None,
-    }
-}
-
-fn scalar(doc: &impl ReadDoc, obj: &ObjId, key: &str) -> Option<ScalarValue> {
-    match doc.get(obj, key).ok()?? {
-        (Value::Scalar(s), _) => Some(s.into_owned()),
-        _ => None,
-    }
-}
-
-fn s_at(doc: &impl ReadDoc, o: &ObjId, k: &str) -> String {
-    match scalar(doc, o, k) {
-        Some(ScalarValue::Str(s)) => s.to_string(),
-        _ => String::new(),
-    }
-}
-
-fn i_at(doc: &impl ReadDoc, o: &ObjId, k: &str) -> i64 {
-    match scalar(doc, o, k) {
-        Some(ScalarValue::Int(i)) => i,
-        Some(ScalarValue::Uint(u)) => u as i64,
-        _ => 0,
-    }
-}
-
-fn b_at(doc: &impl ReadDoc, o: &ObjId, k: &str) -> bool {
-    matches!(scalar(doc, o, k), Some(ScalarValue::Boolean(true)))
 }
 
 /// Every announcement that is not deleted: pinned first, then newest first.

@@ -14,11 +14,12 @@
 //!                                role: str, status: str } } }
 //! ```
 
+use super::read::{map_at, scalar};
 use crate::acl::Role;
 use crate::api::{Department, DirectoryUser, UserStatus};
 use crate::ids::{DeptId, DocumentId, UserId};
 use automerge::transaction::Transactable;
-use automerge::{AutomergeError, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
+use automerge::{AutomergeError, ObjId, ObjType, ROOT, ReadDoc, ScalarValue};
 
 /// The user id in the actor of the relay's own changes. Real accounts start at 1.
 pub const SERVER_USER: UserId = UserId(0);
@@ -28,24 +29,10 @@ pub fn document_id() -> DocumentId {
     DocumentId::derived(&["directory"])
 }
 
-fn map_at(doc: &impl ReadDoc, obj: &ObjId, key: &str) -> Option<ObjId> {
-    match doc.get(obj, key).ok()?? {
-        (Value::Object(ObjType::Map), id) => Some(id),
-        _ => None,
-    }
-}
-
 fn ensure_map<T: Transactable>(tx: &mut T, obj: &ObjId, key: &str) -> Result<(ObjId, bool), AutomergeError> {
     match map_at(tx, obj, key) {
         Some(id) => Ok((id, false)),
         None => Ok((tx.put_object(obj, key, ObjType::Map)?, true)),
-    }
-}
-
-fn scalar(doc: &impl ReadDoc, obj: &ObjId, key: &str) -> Option<ScalarValue> {
-    match doc.get(obj, key).ok()?? {
-        (Value::Scalar(s), _) => Some(s.into_owned()),
-        _ => None,
     }
 }
 

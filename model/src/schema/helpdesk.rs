@@ -32,6 +32,7 @@
 //! times with its own clock when it first sees them: first agent response, resolution, closing.
 //! The figures admins see ([`figures`]) are computed from those rows only.
 
+use super::read::{int_at as i_at, map_at, str_at as s_at};
 use crate::actor::{self, GENESIS_ACTOR};
 use crate::ids::{DocumentId, UserId};
 use automerge::legacy::{Key, ObjectId, OpId, OpType};
@@ -159,35 +160,6 @@ pub enum TicketError {
     Rating,
     #[error("this is not a ticket document")]
     NotTicket,
-}
-
-fn map_at(doc: &impl ReadDoc, obj: &ObjId, key: &str) -> Option<ObjId> {
-    match doc.get(obj, key).ok()?? {
-        (Value::Object(ObjType::Map), id) => Some(id),
-        _ => None,
-    }
-}
-
-fn scalar(doc: &impl ReadDoc, obj: &ObjId, key: &str) -> Option<ScalarValue> {
-    match doc.get(obj, key).ok()?? {
-        (Value::Scalar(s), _) => Some(s.into_owned()),
-        _ => None,
-    }
-}
-
-fn s_at(doc: &impl ReadDoc, o: &ObjId, k: &str) -> String {
-    match scalar(doc, o, k) {
-        Some(ScalarValue::Str(s)) => s.to_string(),
-        _ => String::new(),
-    }
-}
-
-fn i_at(doc: &impl ReadDoc, o: &ObjId, k: &str) -> i64 {
-    match scalar(doc, o, k) {
-        Some(ScalarValue::Int(i)) => i,
-        Some(ScalarValue::Uint(u)) => u as i64,
-        _ => 0,
-    }
 }
 
 fn objects(doc: &impl ReadDoc, key: &str) -> Vec<(String, ObjId)> {

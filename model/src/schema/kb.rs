@@ -27,6 +27,7 @@
 //! History (版本) is the document's own: [`versions`] lists its changes (who, when, how much),
 //! [`blocks_at`] reads any earlier state, and restoring writes that state as a new change.
 
+use super::read::{f64_at as num_at, map_at, scalar, str_at};
 use crate::actor::{self, GENESIS_ACTOR};
 use crate::ids::{DocumentId, UserId};
 use automerge::iter::Span;
@@ -100,36 +101,6 @@ pub enum KbError {
     TooLong,
     #[error("an empty comment")]
     Empty,
-}
-
-fn map_at(doc: &impl ReadDoc, obj: &ObjId, key: &str) -> Option<ObjId> {
-    match doc.get(obj, key).ok()?? {
-        (Value::Object(ObjType::Map), id) => Some(id),
-        _ => None,
-    }
-}
-
-fn scalar(doc: &impl ReadDoc, obj: &ObjId, key: &str) -> Option<ScalarValue> {
-    match doc.get(obj, key).ok()?? {
-        (Value::Scalar(s), _) => Some(s.into_owned()),
-        _ => None,
-    }
-}
-
-fn str_at(doc: &impl ReadDoc, obj: &ObjId, key: &str) -> String {
-    match scalar(doc, obj, key) {
-        Some(ScalarValue::Str(s)) => s.to_string(),
-        _ => String::new(),
-    }
-}
-
-fn num_at(doc: &impl ReadDoc, obj: &ObjId, key: &str) -> f64 {
-    match scalar(doc, obj, key) {
-        Some(ScalarValue::F64(f)) => f,
-        Some(ScalarValue::Int(i)) => i as f64,
-        Some(ScalarValue::Uint(u)) => u as f64,
-        _ => 0.0,
-    }
 }
 
 fn commit(doc: &mut AutoCommit, now_ms: i64) {

@@ -24,6 +24,7 @@
 //! writes anything, and nobody creates suggestions.
 
 use super::directory;
+use super::read::{int_at as i_at, map_at, str_at as s_at};
 use crate::actor::{self, GENESIS_ACTOR};
 use crate::ids::{DocumentId, UserId};
 use automerge::legacy::{Key, ObjectId, OpId, OpType};
@@ -148,35 +149,6 @@ pub enum SuggestionError {
     Missing,
     #[error("this is not the suggestions document")]
     NotSuggestions,
-}
-
-fn map_at(doc: &impl ReadDoc, obj: &ObjId, key: &str) -> Option<ObjId> {
-    match doc.get(obj, key).ok()?? {
-        (Value::Object(ObjType::Map), id) => Some(id),
-        _ => None,
-    }
-}
-
-fn scalar(doc: &impl ReadDoc, obj: &ObjId, key: &str) -> Option<ScalarValue> {
-    match doc.get(obj, key).ok()?? {
-        (Value::Scalar(s), _) => Some(s.into_owned()),
-        _ => None,
-    }
-}
-
-fn s_at(doc: &impl ReadDoc, o: &ObjId, k: &str) -> String {
-    match scalar(doc, o, k) {
-        Some(ScalarValue::Str(s)) => s.to_string(),
-        _ => String::new(),
-    }
-}
-
-fn i_at(doc: &impl ReadDoc, o: &ObjId, k: &str) -> i64 {
-    match scalar(doc, o, k) {
-        Some(ScalarValue::Int(i)) => i,
-        Some(ScalarValue::Uint(u)) => u as i64,
-        _ => 0,
-    }
 }
 
 /// Who upvoted what.

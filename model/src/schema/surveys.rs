@@ -25,6 +25,7 @@
 //! written once, together, and validating one string is simpler and stricter than validating an
 //! object tree op by op.
 
+use super::read::{bool_at as b_at, int_at as i_at, map_at, str_at as s_at};
 use crate::acl::{Actor, Denied, Role};
 use crate::actor::{self, GENESIS_ACTOR};
 use crate::ids::{DeptId, DocumentId, UserId};
@@ -199,39 +200,6 @@ pub fn may_create(actor: &Actor, depts: &[DeptId]) -> Result<(), Denied> {
 }
 
 // --- reading and writing the document -----------------------------------------------------------
-
-fn map_at(doc: &impl ReadDoc, obj: &ObjId, key: &str) -> Option<ObjId> {
-    match doc.get(obj, key).ok()?? {
-        (Value::Object(ObjType::Map), id) => Some(id),
-        _ => None,
-    }
-}
-
-fn scalar(doc: &impl ReadDoc, obj: &ObjId, key: &str) -> Option<ScalarValue> {
-    match doc.get(obj, key).ok()?? {
-        (Value::Scalar(s), _) => Some(s.into_owned()),
-        _ => None,
-    }
-}
-
-fn s_at(doc: &impl ReadDoc, o: &ObjId, k: &str) -> String {
-    match scalar(doc, o, k) {
-        Some(ScalarValue::Str(s)) => s.to_string(),
-        _ => String::new(),
-    }
-}
-
-fn i_at(doc: &impl ReadDoc, o: &ObjId, k: &str) -> i64 {
-    match scalar(doc, o, k) {
-        Some(ScalarValue::Int(i)) => i,
-        Some(ScalarValue::Uint(u)) => u as i64,
-        _ => 0,
-    }
-}
-
-fn b_at(doc: &impl ReadDoc, o: &ObjId, k: &str) -> bool {
-    matches!(scalar(doc, o, k), Some(ScalarValue::Boolean(true)))
-}
 
 fn read_item(doc: &impl ReadDoc, id: &str, o: &ObjId) -> Option<Survey> {
     let questions: Vec<Question> = serde_json::from_str(&s_at(doc, o, "questions")).ok()?;

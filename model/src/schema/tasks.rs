@@ -35,6 +35,7 @@
 //! A task's history (who changed what, when) is read from the document's own changes
 //! ([`history`]): nothing is stored twice.
 
+use super::read::{bool_at, f64_at, map_at, str_at};
 use crate::actor::{self, GENESIS_ACTOR};
 use crate::ids::{DocumentId, ProjectId, UserId};
 use automerge::legacy::{Key, ObjectId, OpId, OpType};
@@ -160,39 +161,6 @@ pub enum TaskError {
 }
 
 // --- reading ----------------------------------------------------------------------------------
-
-fn map_at(doc: &impl ReadDoc, obj: &ObjId, key: &str) -> Option<ObjId> {
-    match doc.get(obj, key).ok()?? {
-        (Value::Object(ObjType::Map), id) => Some(id),
-        _ => None,
-    }
-}
-
-fn str_at(doc: &impl ReadDoc, obj: &ObjId, key: &str) -> String {
-    match doc.get(obj, key) {
-        Ok(Some((Value::Scalar(s), _))) => match s.as_ref() {
-            ScalarValue::Str(s) => s.to_string(),
-            _ => String::new(),
-        },
-        _ => String::new(),
-    }
-}
-
-fn f64_at(doc: &impl ReadDoc, obj: &ObjId, key: &str) -> f64 {
-    match doc.get(obj, key) {
-        Ok(Some((Value::Scalar(s), _))) => match s.as_ref() {
-            ScalarValue::F64(f) => *f,
-            ScalarValue::Int(i) => *i as f64,
-            ScalarValue::Uint(u) => *u as f64,
-            _ => 0.0,
-        },
-        _ => 0.0,
-    }
-}
-
-fn bool_at(doc: &impl ReadDoc, obj: &ObjId, key: &str) -> bool {
-    matches!(doc.get(obj, key), Ok(Some((Value::Scalar(s), _))) if matches!(s.as_ref(), ScalarValue::Boolean(true)))
-}
 
 /// The project a board belongs to.
 pub fn project_of(doc: &impl ReadDoc) -> Option<ProjectId> {
