@@ -140,6 +140,13 @@ async fn a_ticket_through_its_whole_life_and_the_figures_add_up() {
     let responded = e.first_response_at.expect("first response recorded");
     assert!(responded > t.created_at);
 
+    // An agent assigns only to agents: Eve is none.
+    let mut wrong = doc_i.fork().with_actor(actor_for(ivy.id, [5; 8]));
+    helpdesk::assign(&mut wrong, Some((eve.id, "eve".into())), 2);
+    let mut i2 = relay.connect(&ivy).await;
+    i2.sync(t.document, &mut wrong).await.expect_err("eve is not an agent").assert_says("helpdesk agents only");
+    assert_eq!(entry(&relay, &ann, &t.id).await.assignee, Some(ivy.id));
+
     // The requester may not resolve her own ticket, nor change the agent's reply.
     a.sync_until_has(t.document, &mut doc_a, &doc_i.get_heads()).await.expect("ann hears the answer");
     let mut forged = doc_a.fork().with_actor(actor_for(ann.id, [3; 8]));

@@ -365,6 +365,21 @@ pub fn attach(doc: &mut AutoCommit, f: &TicketFile, now_ms: i64) -> Result<(), T
 
 // --- who may change what ----------------------------------------------------------------------
 
+/// The people a change makes the ticket's assignee (nobody, 0, left out): the relay checks that
+/// each is a helpdesk agent, which this pure module cannot know.
+pub fn assignees_named(change: &ExpandedChange) -> Vec<UserId> {
+    change
+        .operations
+        .iter()
+        .filter_map(|op| match (&op.obj, &op.key, &op.action) {
+            (ObjectId::Root, Key::Map(k), OpType::Put(ScalarValue::Int(u))) if k.as_str() == "assignee" && *u != 0 => {
+                Some(UserId(*u))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 /// What the sender of a change is to this ticket.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Powers {

@@ -384,11 +384,21 @@ impl Registry {
                 }),
                 _ => None,
             };
-            let violation = if access < Access::Write {
+            let mut violation = if access < Access::Write {
                 Some("this document is read-only for you".to_string())
             } else {
                 new.iter().find_map(|c| check_change(&s.kind, c, conn, owns, actor.as_ref(), ticket.as_ref()))
             };
+            // A ticket is assigned to helpdesk agents only (who they are is the store's to say).
+            if violation.is_none() && ticket.is_some() {
+                for who in new.iter().flat_map(|c| qiao_model::schema::helpdesk::assignees_named(&c.decode())) {
+                    if !self.store.helpdesk_agent(who).await? {
+                        violation =
+                            Some(format!("a ticket is assigned to helpdesk agents only (user {who} is not one)"));
+                        break;
+                    }
+                }
+            }
             if let Some(why) = violation {
                 self.store.audit(Some(conn.user), Some(&conn.ip), "sync.write", true, &format!("{id}: {why}")).await?;
                 s.doc = None;
