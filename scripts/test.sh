@@ -63,9 +63,9 @@ fi
 
 step "fuzzing (cargo-fuzz, libFuzzer on stable with -s none)"
 # Every decoder the relay exposes to clients, and the markdown sanitiser: QIAO_FUZZ_SECS seconds
-# each (60; 300 with QIAO_LONG), 0 crashes. A crash leaves its input in fuzz/artifacts/<target>/:
+# each (120; 600 with QIAO_LONG), 0 crashes. A crash leaves its input in fuzz/artifacts/<target>/:
 # turn it into a regression test in fuzz/src/lib.rs or next to the code it broke.
-fuzz_secs="${QIAO_FUZZ_SECS:-$([ -n "${QIAO_LONG:-}" ] && echo 300 || echo 60)}"
+fuzz_secs="${QIAO_FUZZ_SECS:-$([ -n "${QIAO_LONG:-}" ] && echo 600 || echo 120)}"
 for target in fuzz/fuzz_targets/*.rs; do
   target="$(basename "$target" .rs)"
   mkdir -p "fuzz/corpus/$target"
