@@ -5,6 +5,7 @@
 //! agent's reply, and only a super admin names agents or reads the figures.
 
 mod common;
+mod org_support;
 
 use automerge::AutoCommit;
 use automerge::ReadDoc;
@@ -13,7 +14,7 @@ use common::*;
 use qiao_model::actor::actor_for;
 use qiao_model::api::{FileInfo, UploadState};
 use qiao_model::protocol::Message;
-use qiao_model::schema::helpdesk::{self, Agent, Figures, Status, TicketList, TicketSummary};
+use qiao_model::schema::helpdesk::{self, Agent, Figures, FiguresScope, Status, TicketList, TicketSummary};
 use sha2::{Digest, Sha256};
 
 async fn open(relay: &Relay, user: &User, title: &str, category: &str, key: &str) -> TicketSummary {
@@ -287,4 +288,30 @@ async fn an_outsider_gets_nothing_of_a_ticket_and_its_attachment() {
     assert!(list(&relay, &eve).await.tickets.iter().any(|x| x.id == t.id));
     assert_eq!(put(serde_json::json!([])).await.status, 200);
     assert_eq!(get(&eve).await.status, 404);
+}
+
+/// A department admin sees the figures of tickets opened by people of their department only; an
+/// employee sees none.
+#[tokio::test]
+async fn a_department_admin_sees_their_departments_figures() {
+    let org = org_support::Org::start().await;
+    let relay = &org.relay;
+    let (s1, s2, e2) = (org.login("S1").await, org.login("S2").await, org.login("E2").await);
+    open(relay, &s2, "显示器不亮", "computer", "s2-1").await;
+    open(relay, &e2, "VPN 连不上", "network", "e2-1").await;
+    open(relay, &e2, "账号锁定", "account", "e2-2").await;
+    let opened = |user: &User| {
+        let token = user.token.clone();
+        async move {
+            let r = relay.get("/api/helpdesk/stats?from=0&to=99999999999999", Some(&token)).await;
+            (r.status, (r.status == 200).then(|| r.json::<Figures>().all.opened))
+        }
+    };
+    assert_eq!(opened(&org.admin).await, (200, Some(3)), "a super admin counts every ticket");
+    assert_eq!(opened(&s1).await, (200, Some(1)), "Sales' admin counts Sales' ticket only");
+    assert_eq!(opened(&e2).await.0, 403, "an employee sees no figures");
+    let l = list(relay, &s1).await;
+    assert_eq!((l.figures, l.admin), (Some(FiguresScope::Department), false));
+    assert_eq!(list(relay, &org.admin).await.figures, Some(FiguresScope::All));
+    assert_eq!(list(relay, &e2).await.figures, None);
 }

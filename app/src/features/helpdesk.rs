@@ -313,10 +313,15 @@ pub fn HelpdeskPage(sidebar_open: RwSignal<bool>) -> impl IntoView {
     leptos::task::spawn_local(h.refresh());
     let is_agent = Memo::new(move |_| h.agent());
     let is_admin = Memo::new(move |_| h.list.with(|l| l.admin));
+    // Super admins see every ticket's figures, department admins their department's.
+    let sees_figures = Memo::new(move |_| h.list.with(|l| l.figures.is_some()));
     // Someone who stopped being an agent falls back to their own tickets.
     Effect::new(move |_| {
         let v = h.view.get();
-        if (v == View::Queue && !is_agent.get()) || (matches!(v, View::Stats | View::Agents) && !is_admin.get()) {
+        if (v == View::Queue && !is_agent.get())
+            || (v == View::Stats && !sees_figures.get())
+            || (v == View::Agents && !is_admin.get())
+        {
             h.view.set(View::Mine);
         }
     });
@@ -368,13 +373,11 @@ pub fn HelpdeskPage(sidebar_open: RwSignal<bool>) -> impl IntoView {
             ></button>
             <h2 class="chat-title">{move || i18n.t("helpdesk.title")}</h2>
             // Tabs only for those who have more than their own tickets to look at.
-            <div class="segmented hd-tabs" role="tablist" hidden=move || !is_agent.get() && !is_admin.get()>
+            <div class="segmented hd-tabs" role="tablist" hidden=move || !is_agent.get() && !sees_figures.get()>
                 {tab(View::Mine, "helpdesk.tab.mine", "hd-tab-mine")}
                 <Show when=move || is_agent.get()>{tab(View::Queue, "helpdesk.tab.queue", "hd-tab-queue")}</Show>
-                <Show when=move || is_admin.get()>
-                    {tab(View::Stats, "helpdesk.tab.stats", "hd-tab-stats")}
-                    {tab(View::Agents, "helpdesk.tab.agents", "hd-tab-agents")}
-                </Show>
+                <Show when=move || sees_figures.get()>{tab(View::Stats, "helpdesk.tab.stats", "hd-tab-stats")}</Show>
+                <Show when=move || is_admin.get()>{tab(View::Agents, "helpdesk.tab.agents", "hd-tab-agents")}</Show>
             </div>
             <span class="spacer"></span>
             <button class="btn btn-primary btn-sm" data-testid="hd-new" on:click=move |_| composing.set(true)>

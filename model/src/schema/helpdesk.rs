@@ -561,9 +561,31 @@ pub struct TicketSummary {
 pub struct TicketList {
     /// Whether the caller is a helpdesk agent (the app shows the queue).
     pub agent: bool,
-    /// Whether the caller may see the figures (super admins).
+    /// Whether the caller names the agents (super admins).
     pub admin: bool,
+    /// Which figures the caller may see: `Some(All)` for super admins, `Some(Department)` for a
+    /// department admin (tickets opened by people of their department), `None` for others.
+    #[serde(default)]
+    pub figures: Option<FiguresScope>,
     pub tickets: Vec<TicketSummary>,
+}
+
+/// Whose tickets a caller's figures count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FiguresScope {
+    All,
+    Department,
+}
+
+/// Which figures `actor` may see (the permission matrix's "own department" for department
+/// admins).
+pub fn figures_scope(actor: &crate::acl::Actor) -> Option<FiguresScope> {
+    match actor.role {
+        crate::acl::Role::SuperAdmin => Some(FiguresScope::All),
+        crate::acl::Role::DeptAdmin if actor.dept.is_some() => Some(FiguresScope::Department),
+        _ => None,
+    }
 }
 
 /// `PUT /api/helpdesk/agents`: who the helpdesk agents are (besides the super admins).

@@ -81,7 +81,12 @@ pub async fn list(state: &AppState, who: &AuthUser) -> Result<TicketList, AppErr
     }
     let agent = state.store.helpdesk_agent(who.id()).await?;
     let tickets = state.store.tickets(if agent { None } else { Some(who.id()) }).await?;
-    Ok(TicketList { agent, admin: who.user.me.role == Role::SuperAdmin, tickets })
+    Ok(TicketList {
+        agent,
+        admin: who.user.me.role == Role::SuperAdmin,
+        figures: helpdesk::figures_scope(&who.actor()),
+        tickets,
+    })
 }
 
 /// One ticket's list entry, for its requester and the agents; anyone else: 404 (audited).
@@ -143,12 +148,16 @@ pub async fn do_set_agents(state: &AppState, who: &AuthUser, users: &[UserId]) -
 /// The figures of the tickets opened in [from, to): super admins only.
 pub async fn figures(state: &AppState, who: &AuthUser, from: i64, to: i64) -> Result<Figures, AppError> {
     super::modules::require_for(state, Module::Helpdesk, who.id(), Some(&who.ip), "helpdesk.read").await?;
-    if who.user.me.role != Role::SuperAdmin {
-        let err = AppError::Forbidden("the helpdesk figures are for super admins".into());
-        return Err(refuse(state, who, Event::HelpdeskRead, "helpdesk:stats".into(), err).await);
-    }
+    let dept = match helpdesk::figures_scope(&who.actor()) {
+        Some(helpdesk::FiguresScope::All) => None,
+        Some(helpdesk::FiguresScope::Department) => who.user.dept.clone(),
+        None => {
+            let err = AppError::Forbidden("the helpdesk figures are for admins".into());
+            return Err(refuse(state, who, Event::HelpdeskRead, "helpdesk:stats".into(), err).await);
+        }
+    };
     if from >= to {
         return Err(AppError::BadRequest("the period's start must come before its end".into()));
     }
-    Ok(helpdesk::figures(&state.store.ticket_times().await?, from, to))
+    Ok(helpdesk::figures(&state.store.ticket_times(dept.as_ref()).await?, from, to))
 }

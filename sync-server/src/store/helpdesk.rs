@@ -9,7 +9,7 @@
 
 use super::{Store, Tx};
 use crate::error::AppError;
-use qiao_model::ids::{DocumentId, UserId};
+use qiao_model::ids::{DeptId, DocumentId, UserId};
 use qiao_model::schema::helpdesk::{Agent, Status, Summary, TicketSummary, Times};
 use sqlx::Row;
 
@@ -177,10 +177,14 @@ impl Store {
     }
 
     /// Every ticket's times, for the figures.
-    pub async fn ticket_times(&self) -> Result<Vec<Times>, AppError> {
+    /// Every ticket's times, or only those opened by people of department `dept`.
+    pub async fn ticket_times(&self, dept: Option<&DeptId>) -> Result<Vec<Times>, AppError> {
         let rows = sqlx::query(
-            "SELECT category, status, created_at, first_response_at, resolved_at, closed_at, rating FROM helpdesk_tickets",
+            "SELECT t.category, t.status, t.created_at, t.first_response_at, t.resolved_at, t.closed_at, t.rating
+             FROM helpdesk_tickets t JOIN users u ON u.id = t.requester
+             WHERE ?1 IS NULL OR u.dept_id = ?1",
         )
+        .bind(dept.map(|d| d.as_str()))
         .fetch_all(self.pool())
         .await?;
         Ok(rows

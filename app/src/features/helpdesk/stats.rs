@@ -1,4 +1,4 @@
-//! For super admins: the helpdesk's figures for a period (tickets opened, 问题解决率, median
+//! For super admins (every ticket) and department admins (their department's people's tickets): the helpdesk's figures for a period (tickets opened, 问题解决率, median
 //! first-response and resolution times, average rating, per category, with a bar chart drawn
 //! here as SVG) and who the helpdesk agents are. The figures are the relay's
 //! (`GET /api/helpdesk/stats`), computed from the times it recorded with its own clock, so they
@@ -55,8 +55,13 @@ pub fn StatsPanel() -> impl IntoView {
             </div>
         }
     };
+    let h = super::expect_helpdesk();
+    let department = move || h.list.with(|l| l.figures == Some(qiao_model::schema::helpdesk::FiguresScope::Department));
     view! {
         <div class="hd-stats-page" data-testid="hd-stats">
+            <Show when=department>
+                <p class="muted hd-scope-note" data-testid="hd-stats-scope">{move || i18n.t("helpdesk.stats_department")}</p>
+            </Show>
             <div class="hd-filters" role="tablist">
                 {[(7i64, "helpdesk.period.7"), (30, "helpdesk.period.30"), (90, "helpdesk.period.90"), (0, "helpdesk.period.all")]
                     .into_iter().map(|(d, key)| view! {
