@@ -9,6 +9,7 @@ pub mod chat;
 pub mod directory;
 pub mod helpdesk;
 pub mod kb;
+mod read;
 pub mod stored;
 pub mod suggestions;
 pub mod surveys;
