@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 
-const connState = (page, state) => page.waitForSelector(`[data-testid="conn-status"][data-state="${state}"]`, { timeout: 20_000 });
+const connState = (page, state) => page.waitForSelector(`[data-testid="conn-status"][data-state="${state}"]`, { state: "attached", timeout: 20_000 });
 const poll = page => page.locator('[data-testid="message"]', { has: page.getByTestId("poll") }).first();
 const option = (page, label) => poll(page).locator('[data-testid="poll-option"]', { hasText: label });
 
@@ -41,7 +41,8 @@ export default [
       await server.addUser("alice", "alice-password", "Alice", "employee");
       await server.addUser("bob", "bob-password-1", "Bob", "employee");
       await server.addUser("carol", "carol-password", "Carol", "employee");
-      const [a, b, c] = [await t.newPage(), await t.newPage(), await t.newPage()];
+      // Carol is on a phone.
+      const [a, b, c] = [await t.newPage(), await t.newPage(), await t.newPage({ viewport: { width: 390, height: 844 } })];
       await t.login(a, "alice", "alice-password");
       await t.login(b, "bob", "bob-password-1");
       await t.login(c, "carol", "carol-password");
