@@ -709,6 +709,36 @@ mod table_tests {
         assert!(rows.contains(&&["培训".to_string(), "800".into(), "李雷".into()][..]), "{rows:?}");
         assert!(rows.contains(&&["设备".to_string(), "12000".into(), "赵敏".into()][..]), "{rows:?}");
     }
+    /// One write that edits a cell and adds a row (a paste), on both sides at once, keeps the
+    /// characters each did not change: nothing is lost or doubled. (With the region replaced
+    /// whole, the merge held 13 cells, "3000" beside "赵敏500".)
+    #[test]
+    fn one_write_editing_a_cell_and_adding_a_row_merges_cleanly() {
+        let mut a = page_genesis("s", "p");
+        a.set_actor(actor_for(UserId(1), [1; 8]));
+        let mut page = vec![Block::plain(BlockKind::Paragraph, "预算")];
+        page.extend(cells(&["项目", "金额", "负责人", "差旅", "3000", "王芳"], 3));
+        page.push(Block::plain(BlockKind::Paragraph, "以上"));
+        write_blocks(&mut a, &page, 1).unwrap();
+        let mut b = a.fork();
+        b.set_actor(actor_for(UserId(2), [2; 8]));
+        let mut pa = page.clone();
+        pa[5].runs[0].text = "3500".into();
+        pa.splice(7..7, cells(&["培训", "800", "李雷"], 3));
+        write_blocks(&mut a, &pa, 2).unwrap();
+        let mut pb = page.clone();
+        pb[3].runs[0].text = "负责人/联系人".into();
+        pb.splice(7..7, cells(&["设备", "12000", "赵敏"], 3));
+        write_blocks(&mut b, &pb, 3).unwrap();
+        a.merge(&mut b).unwrap();
+        let table: Vec<String> =
+            blocks(&a).iter().filter(|b| matches!(b.kind, BlockKind::Cell(3))).map(Block::text).collect();
+        assert_eq!(table.len(), 12, "{table:?}");
+        assert_eq!(&table[..6], ["项目", "金额", "负责人/联系人", "差旅", "3500", "王芳"]);
+        let rows: Vec<&[String]> = table[6..].chunks(3).collect();
+        assert!(rows.contains(&&["培训".to_string(), "800".into(), "李雷".into()][..]), "{rows:?}");
+        assert!(rows.contains(&&["设备".to_string(), "12000".into(), "赵敏".into()][..]), "{rows:?}");
+    }
 }
 
 #[cfg(test)]

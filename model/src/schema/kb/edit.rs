@@ -7,8 +7,10 @@
 //! (a block marker or a character) and compared:
 //!
 //! 1. **Text and structure.** Equal positions at the region's start and end are skipped; what is
-//!    left is deleted (`splice_text`, `join_block` for a marker) and the new positions inserted
-//!    (`splice_text`, `split_block` with the block's attributes). Markers align with markers
+//!    left is diffed position by position ([`script`], a longest common subsequence; a region
+//!    past a million cells is replaced whole) and only the differences written: deletions
+//!    (`splice_text`, `join_block` for a marker) and insertions (`splice_text`, `split_block` with
+//!    the block's attributes). Markers align with markers
 //!    whatever their kind, and an aligned marker whose kind changed is updated in place, so a
 //!    paragraph turned into a heading keeps its identity (and a colleague's concurrent typing).
 //! 2. **Marks.** The marks wanted on each character of the region are compared with the marks the
@@ -118,6 +120,72 @@ fn err<E>(_: E) -> KbError {
     KbError::NotKb
 }
 
+/// One step of turning the old positions of a region into the new ones.
+#[derive(Debug, PartialEq)]
+enum Step {
+    /// Old position `.0` stays, as new position `.1`.
+    Keep(usize, usize),
+    /// These old positions go.
+    Delete(std::ops::Range<usize>),
+    /// These new positions come.
+    Insert(std::ops::Range<usize>),
+}
+
+/// Largest region (old × new positions) diffed position by position; past it the region is
+/// replaced whole (a paste over a long stretch), as a diff there costs more than it saves.
+const MAX_DIFF_CELLS: usize = 1_000_000;
+
+/// The edit script from `old` to `new`: a longest common subsequence of positions (markers align
+/// with markers whatever their kind), so an edit that changes one block and adds others keeps
+/// the characters it did not change. Replacing them instead would delete a colleague's
+/// concurrent edit's surroundings and insert copies: merged, a cell or a line appeared twice.
+fn script(old: &[Item<'_>], new: &[Item<'_>]) -> Vec<Step> {
+    let (n, m) = (old.len(), new.len());
+    if n == 0 || m == 0 || n.saturating_mul(m) > MAX_DIFF_CELLS {
+        let mut out = Vec::new();
+        if n > 0 {
+            out.push(Step::Delete(0..n));
+        }
+        if m > 0 {
+            out.push(Step::Insert(0..m));
+        }
+        return out;
+    }
+    // lcs[i][j]: the longest common subsequence of old[i..] and new[j..], row by row.
+    let w = m + 1;
+    let mut lcs = vec![0u32; (n + 1) * w];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            lcs[i * w + j] = if old[i].same(&new[j]) {
+                lcs[(i + 1) * w + j + 1] + 1
+            } else {
+                lcs[(i + 1) * w + j].max(lcs[i * w + j + 1])
+            };
+        }
+    }
+    let mut out: Vec<Step> = Vec::new();
+    let push = |out: &mut Vec<Step>, step: Step| match (out.last_mut(), step) {
+        (Some(Step::Delete(r)), Step::Delete(s)) if r.end == s.start => r.end = s.end,
+        (Some(Step::Insert(r)), Step::Insert(s)) if r.end == s.start => r.end = s.end,
+        (_, step) => out.push(step),
+    };
+    let (mut i, mut j) = (0, 0);
+    while i < n || j < m {
+        if i < n && j < m && old[i].same(&new[j]) {
+            push(&mut out, Step::Keep(i, j));
+            i += 1;
+            j += 1;
+        } else if j < m && (i == n || lcs[i * w + j + 1] >= lcs[(i + 1) * w + j]) {
+            push(&mut out, Step::Insert(j..j + 1));
+            j += 1;
+        } else {
+            push(&mut out, Step::Delete(i..i + 1));
+            i += 1;
+        }
+    }
+    out
+}
+
 /// Make the body `after`, given that it is `before` now. `Ok(false)`: `before` cannot be the
 /// body (nothing was written; the caller reads the body and tries again).
 pub(super) fn apply(doc: &mut AutoCommit, body: &ObjId, before: &[Block], after: &[Block]) -> Result<bool, KbError> {
@@ -136,39 +204,58 @@ pub(super) fn apply(doc: &mut AutoCommit, body: &ObjId, before: &[Block], after:
     let head = old.iter().zip(&new).take_while(|(a, b)| a.same(b)).count();
     let room = old.len().min(new.len()) - head;
     let tail = old.iter().rev().zip(new.iter().rev()).take(room).take_while(|(a, b)| a.same(b)).count();
-    let at = base + head;
-    let mut k = head;
-    while k < old.len() - tail {
-        if let Item::Marker(_) = old[k] {
-            doc.join_block(body, at).map_err(err)?;
-            k += 1;
-        } else {
-            let n = old[k..old.len() - tail].iter().take_while(|i| matches!(i, Item::Char(..))).count();
-            doc.splice_text(body, at, n as isize, "").map_err(err)?;
-            k += n;
-        }
-    }
-    let mut pos = at;
-    let mut run = String::new();
-    for item in &new[head..new.len() - tail] {
-        match item {
-            Item::Char(c, _) => run.push(*c),
-            Item::Marker(kind) => {
+    let (old_mid, new_mid) = (&old[head..old.len() - tail], &new[head..new.len() - tail]);
+    let mut pos = base + head;
+    for step in script(old_mid, new_mid) {
+        match step {
+            Step::Keep(i, j) => {
+                // A marker kept in place whose block changed kind.
+                if let (Item::Marker(was), Item::Marker(now)) = (old_mid[i], new_mid[j])
+                    && was != now
+                    && let Ok(Some((Value::Object(ObjType::Map), m))) = doc.get(body, pos)
+                {
+                    doc.update_object(&m, &block_value(now).into()).map_err(err)?;
+                }
+                pos += 1;
+            }
+            Step::Delete(range) => {
+                let mut k = range.start;
+                while k < range.end {
+                    if let Item::Marker(_) = old_mid[k] {
+                        doc.join_block(body, pos).map_err(err)?;
+                        k += 1;
+                    } else {
+                        let n = old_mid[k..range.end].iter().take_while(|i| matches!(i, Item::Char(..))).count();
+                        doc.splice_text(body, pos, n as isize, "").map_err(err)?;
+                        k += n;
+                    }
+                }
+            }
+            Step::Insert(range) => {
+                let mut run = String::new();
+                for item in &new_mid[range] {
+                    match item {
+                        Item::Char(c, _) => run.push(*c),
+                        Item::Marker(kind) => {
+                            if !run.is_empty() {
+                                doc.splice_text(body, pos, 0, &run).map_err(err)?;
+                                pos += run.chars().count();
+                                run.clear();
+                            }
+                            let m = doc.split_block(body, pos).map_err(err)?;
+                            doc.update_object(&m, &block_value(kind).into()).map_err(err)?;
+                            pos += 1;
+                        }
+                    }
+                }
                 if !run.is_empty() {
                     doc.splice_text(body, pos, 0, &run).map_err(err)?;
                     pos += run.chars().count();
-                    run.clear();
                 }
-                let m = doc.split_block(body, pos).map_err(err)?;
-                doc.update_object(&m, &block_value(kind).into()).map_err(err)?;
-                pos += 1;
             }
         }
     }
-    if !run.is_empty() {
-        doc.splice_text(body, pos, 0, &run).map_err(err)?;
-    }
-    // Markers kept in place whose block changed kind.
+    // Markers kept in place at the region's ends whose block changed kind.
     let kept = (0..head).map(|i| (i, i)).chain((0..tail).map(|t| (old.len() - tail + t, new.len() - tail + t)));
     for (i, j) in kept {
         if let (Item::Marker(was), Item::Marker(now)) = (old[i], new[j])
