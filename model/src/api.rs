@@ -582,6 +582,32 @@ pub enum FileScope {
     Project(ProjectId),
     /// A helpdesk ticket's attachment: its requester and the helpdesk agents read it.
     Ticket(String),
+    /// A version of a file in the file library ([`crate::library`]): who may read the folder,
+    /// and for a version still waiting for approval only its uploader and the approvers.
+    Folder(String),
+}
+
+impl FileScope {
+    /// The scope as stored: its kind and the id of what it names.
+    pub fn parts(&self) -> (&'static str, &str) {
+        match self {
+            FileScope::Channel(c) => ("channel", c.as_str()),
+            FileScope::Project(p) => ("project", p.as_str()),
+            FileScope::Ticket(t) => ("ticket", t),
+            FileScope::Folder(d) => ("folder", d),
+        }
+    }
+
+    /// The scope stored as `kind` and `id`; `None` for a kind this build does not know.
+    pub fn from_parts(kind: &str, id: String) -> Option<FileScope> {
+        Some(match kind {
+            "channel" => FileScope::Channel(crate::ids::ChannelId(id)),
+            "project" => FileScope::Project(crate::ids::ProjectId(id)),
+            "ticket" => FileScope::Ticket(id),
+            "folder" => FileScope::Folder(id),
+            _ => return None,
+        })
+    }
 }
 
 impl std::fmt::Display for FileScope {
@@ -590,6 +616,7 @@ impl std::fmt::Display for FileScope {
             FileScope::Channel(c) => write!(f, "channel:{c}"),
             FileScope::Project(p) => write!(f, "project:{}", p.as_str()),
             FileScope::Ticket(t) => write!(f, "ticket:{t}"),
+            FileScope::Folder(d) => write!(f, "folder:{d}"),
         }
     }
 }

@@ -149,6 +149,18 @@ events! {
         /// Uploads nobody touched for a while (`--abandoned-upload-hours`) were swept; the detail
         /// says how many.
         FileUploadSwept = "file.upload_swept",
+        /// A folder of the file library created (refused: the caller may not manage that place).
+        FileFolderCreate = "file.folder_create",
+        /// A library folder renamed, or its approval step turned on or off.
+        FileFolderChange = "file.folder_change",
+        /// An empty library folder deleted.
+        FileFolderDelete = "file.folder_delete",
+        /// A stored file put into a library folder, as a new file or a new version.
+        FileAdd = "file.add",
+        /// A pending version accepted or rejected.
+        FileReview = "file.review",
+        /// A library file deleted (refused: someone else's, outside the caller's rights).
+        FileDelete = "file.delete",
     }
     Project {
         ProjectCreate = "project.create",

@@ -11,6 +11,7 @@
 //! - [`actor`]: how an Automerge actor id is bound to a user and a device.
 //! - [`automerge_bounds`]: what a client's Automerge bytes would expand to, checked before decoding.
 //! - [`files`]: uploads and file serving rules shared by the app and the relay.
+//! - [`library`]: the file library's folders, versions and approval, and who may do what there.
 
 pub mod acl;
 pub mod actor;
@@ -19,6 +20,7 @@ pub mod audit;
 pub mod automerge_bounds;
 pub mod files;
 pub mod ids;
+pub mod library;
 pub mod markdown;
 pub mod presence;
 pub mod protocol;

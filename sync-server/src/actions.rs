@@ -5,6 +5,7 @@ pub mod directory;
 pub mod files;
 pub mod helpdesk;
 pub mod import;
+pub mod library;
 pub mod modules;
 pub mod oidc;
 pub mod projects;

@@ -9,6 +9,7 @@ pub mod files;
 pub mod helpdesk;
 pub mod import;
 pub mod kb;
+pub mod library;
 pub mod modules;
 pub mod oidc;
 pub mod projects;
@@ -36,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .merge(helpdesk::router())
         .merge(push::router())
         .merge(kb::router())
+        .merge(library::router())
         .merge(sessions::router())
         .merge(modules::router())
         .merge(settings::router())

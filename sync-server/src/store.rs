@@ -21,6 +21,7 @@ pub mod directory;
 pub mod files;
 pub mod helpdesk;
 pub mod kb;
+pub mod library;
 pub mod projects;
 pub mod push;
 pub mod sessions;

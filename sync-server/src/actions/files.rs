@@ -67,6 +67,8 @@ pub async fn scope_access(state: &AppState, user: UserId, scope: &FileScope) -> 
         FileScope::Project(p) => Ok(state.store.access(user, tasks::board_id(p)).await?.0),
         // A ticket's files follow its document: the requester and the helpdesk agents.
         FileScope::Ticket(t) => Ok(state.store.access(user, qiao_model::schema::helpdesk::document_id(t)).await?.0),
+        // A library folder's: who may upload there writes, who may read it reads.
+        FileScope::Folder(f) => super::library::folder_access(state, user, f).await,
     }
 }
 
@@ -76,6 +78,7 @@ fn scope_module(scope: &FileScope) -> Module {
         FileScope::Channel(_) => Module::Chat,
         FileScope::Project(_) => Module::Tasks,
         FileScope::Ticket(_) => Module::Helpdesk,
+        FileScope::Folder(_) => Module::Files,
     }
 }
 
@@ -158,7 +161,7 @@ async fn known_bytes(state: &AppState, who: &AuthUser, req: &NewUpload) -> Resul
         if f.size != req.size || !state.blobs.has_blob(&f.sha256).await {
             continue;
         }
-        if f.owner == who.id() || scope_access(state, who.id(), &f.scope).await? >= Access::Read {
+        if f.owner == who.id() || may_read_file(state, who.id(), &f).await? {
             return Ok(Some(f));
         }
     }
@@ -348,11 +351,19 @@ pub async fn do_forward(state: &AppState, who: &AuthUser, id: &str, to: &Channel
     Ok(file)
 }
 
+/// Whether `user` may read stored file `f` now: its conversation, project or ticket, or for a
+/// library file its folder and that version (a version waiting for approval is its uploader's
+/// and the approvers' only).
+pub async fn may_read_file(state: &AppState, user: UserId, f: &FileInfo) -> Result<bool, AppError> {
+    Ok(scope_access(state, user, &f.scope).await? >= Access::Read
+        && super::library::may_download(state, user, f).await?)
+}
+
 /// File `id` if the caller may read its conversation or project now; otherwise 404, the same
 /// answer as for an id that does not exist, and an audit row.
 pub async fn readable_file(state: &AppState, who: &AuthUser, id: &str) -> Result<FileInfo, AppError> {
     if let Some(f) = state.store.file(id).await?
-        && scope_access(state, who.id(), &f.scope).await? >= Access::Read
+        && may_read_file(state, who.id(), &f).await?
     {
         return Ok(f);
     }

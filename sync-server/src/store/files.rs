@@ -3,7 +3,7 @@
 use super::{Store, Tx};
 use crate::error::AppError;
 use qiao_model::api::{FileInfo, FileScope, UploadState};
-use qiao_model::ids::{ChannelId, ProjectId, UserId};
+use qiao_model::ids::UserId;
 use sqlx::Row;
 
 /// The setting holding [`qiao_model::api::FileSettings::max_upload_bytes`].
@@ -40,55 +40,45 @@ fn to_i64(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
-/// A row's scope: its conversation, else its project, else its helpdesk ticket.
-fn scope_of(r: &sqlx::sqlite::SqliteRow) -> FileScope {
-    match (r.get::<Option<String>, _>("channel_id"), r.get::<Option<String>, _>("ticket_id")) {
-        (Some(c), _) => FileScope::Channel(ChannelId(c)),
-        (None, Some(t)) => FileScope::Ticket(t),
-        (None, None) => FileScope::Project(ProjectId(r.get::<Option<String>, _>("project_id").unwrap_or_default())),
-    }
+/// A row's scope, from its `scope_kind` and `scope_id` (only the relay writes them; an unknown kind
+/// is a row of a newer build, refused rather than guessed at).
+fn scope_of(r: &sqlx::sqlite::SqliteRow) -> Result<FileScope, AppError> {
+    let kind: String = r.get("scope_kind");
+    FileScope::from_parts(&kind, r.get("scope_id"))
+        .ok_or_else(|| AppError::Internal(format!("a file row has the unknown scope kind {kind:?}")))
 }
 
-/// The (channel_id, project_id, ticket_id) columns of a scope.
-fn scope_columns(s: &FileScope) -> (Option<&str>, Option<&str>, Option<&str>) {
-    match s {
-        FileScope::Channel(c) => (Some(c.as_str()), None, None),
-        FileScope::Project(p) => (None, Some(p.as_str()), None),
-        FileScope::Ticket(t) => (None, None, Some(t.as_str())),
-    }
-}
-
-fn upload_from_row(r: &sqlx::sqlite::SqliteRow) -> UploadRow {
-    UploadRow {
+fn upload_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<UploadRow, AppError> {
+    Ok(UploadRow {
         id: r.get("id"),
         owner: UserId(r.get("owner")),
-        scope: scope_of(r),
+        scope: scope_of(r)?,
         name: r.get("name"),
         size: to_u64(r.get("size")),
         mime: r.get("mime"),
         sha256: r.get("sha256"),
         received: to_u64(r.get("received")),
         file_id: r.get("file_id"),
-    }
+    })
 }
 
-fn file_from_row(r: &sqlx::sqlite::SqliteRow) -> FileInfo {
-    FileInfo {
+pub(crate) fn file_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<FileInfo, AppError> {
+    Ok(FileInfo {
         id: r.get("id"),
         name: r.get("name"),
         size: to_u64(r.get("size")),
         mime: r.get("mime"),
         sha256: r.get("sha256"),
-        scope: scope_of(r),
+        scope: scope_of(r)?,
         owner: UserId(r.get("owner")),
         created_at: r.get("created_at"),
-    }
+    })
 }
 
 impl Store {
     pub async fn upload(&self, id: &str) -> Result<Option<UploadRow>, AppError> {
         let row = sqlx::query("SELECT * FROM uploads WHERE id = ?").bind(id).fetch_optional(self.pool()).await?;
-        Ok(row.as_ref().map(upload_from_row))
+        row.as_ref().map(upload_from_row).transpose()
     }
 
     /// Move an upload from `from` to `to` received bytes; `false` when it no longer stood at
@@ -133,7 +123,7 @@ impl Store {
 
     pub async fn file(&self, id: &str) -> Result<Option<FileInfo>, AppError> {
         let row = sqlx::query("SELECT * FROM files WHERE id = ?").bind(id).fetch_optional(self.pool()).await?;
-        Ok(row.as_ref().map(file_from_row))
+        row.as_ref().map(file_from_row).transpose()
     }
 
     /// Every stored file with these bytes (in any conversation).
@@ -142,20 +132,19 @@ impl Store {
             .bind(sha256)
             .fetch_all(self.pool())
             .await?;
-        Ok(rows.iter().map(file_from_row).collect())
+        rows.iter().map(file_from_row).collect()
     }
 }
 
 pub async fn insert_upload_tx(tx: &mut Tx, u: &UploadRow, created_at: i64) -> Result<(), AppError> {
     sqlx::query(
-        "INSERT INTO uploads (id, owner, channel_id, project_id, ticket_id, name, size, mime, sha256, received, created_at, file_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO uploads (id, owner, scope_kind, scope_id, name, size, mime, sha256, received, created_at, file_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&u.id)
     .bind(u.owner.0)
-    .bind(scope_columns(&u.scope).0)
-    .bind(scope_columns(&u.scope).1)
-    .bind(scope_columns(&u.scope).2)
+    .bind(u.scope.parts().0)
+    .bind(u.scope.parts().1)
     .bind(&u.name)
     .bind(to_i64(u.size))
     .bind(&u.mime)
@@ -170,8 +159,8 @@ pub async fn insert_upload_tx(tx: &mut Tx, u: &UploadRow, created_at: i64) -> Re
 
 pub async fn insert_file_tx(tx: &mut Tx, f: &FileInfo) -> Result<(), AppError> {
     sqlx::query(
-        "INSERT INTO files (id, sha256, size, name, mime, owner, channel_id, project_id, ticket_id, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO files (id, sha256, size, name, mime, owner, scope_kind, scope_id, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&f.id)
     .bind(&f.sha256)
@@ -179,9 +168,8 @@ pub async fn insert_file_tx(tx: &mut Tx, f: &FileInfo) -> Result<(), AppError> {
     .bind(&f.name)
     .bind(&f.mime)
     .bind(f.owner.0)
-    .bind(scope_columns(&f.scope).0)
-    .bind(scope_columns(&f.scope).1)
-    .bind(scope_columns(&f.scope).2)
+    .bind(f.scope.parts().0)
+    .bind(f.scope.parts().1)
     .bind(f.created_at)
     .execute(&mut **tx)
     .await?;
