@@ -506,8 +506,12 @@ pub async fn do_delete_file(state: &AppState, who: &AuthUser, entry: &str) -> Re
     Ok(())
 }
 
-/// What `user` may do with the files of folder `id` (upload: write; read: read).
+/// What `user` may do with the files of folder `id` (upload: write; read: read). Nothing while the
+/// files module is off: like a chat file while chat is off, a library file is then not served.
 pub async fn folder_access(state: &AppState, user: UserId, id: &str) -> Result<Access, AppError> {
+    if !state.store.module_enabled(Module::Files).await? {
+        return Ok(Access::None);
+    }
     let (Some(row), Some(f)) = (state.store.user_by_id(user).await?, state.store.library_folder(id).await?) else {
         return Ok(Access::None);
     };
