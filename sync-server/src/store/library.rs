@@ -274,13 +274,24 @@ pub async fn insert_version_tx(tx: &mut Tx, entry: &str, file: &str, status: Sta
         .bind(status.as_str())
         .execute(&mut **tx)
         .await?;
-    // The entry is named after its newest version.
-    sqlx::query("UPDATE library_entries SET name = (SELECT name FROM files WHERE id = ?) WHERE id = ?")
-        .bind(file)
-        .bind(entry)
-        .execute(&mut **tx)
-        .await?;
+    name_after_current_tx(tx, entry).await?;
     Ok(n as u32)
+}
+
+/// Name entry `entry` after its newest approved version: a version waiting for approval (or
+/// rejected) is its uploader's and the approvers' only, and must not rename the file everyone
+/// else sees. An entry with no approved version keeps the name of its first.
+async fn name_after_current_tx(tx: &mut Tx, entry: &str) -> Result<(), AppError> {
+    sqlx::query(
+        "UPDATE library_entries SET name = COALESCE(
+            (SELECT f.name FROM library_versions v JOIN files f ON f.id = v.file_id
+             WHERE v.entry_id = ?1 AND v.status = 'approved' ORDER BY v.n DESC LIMIT 1), name)
+         WHERE id = ?1",
+    )
+    .bind(entry)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// Whether stored file `file` is already a version of some entry.
@@ -314,7 +325,11 @@ pub async fn review_tx(
     .bind(n as i64)
     .execute(&mut **tx)
     .await?;
-    Ok(r.rows_affected() == 1)
+    if r.rows_affected() != 1 {
+        return Ok(false);
+    }
+    name_after_current_tx(tx, entry).await?;
+    Ok(true)
 }
 
 /// Mark entry `id` deleted; `false` if it already was.
