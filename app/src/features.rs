@@ -7,4 +7,5 @@ pub mod chat;
 pub mod feedback;
 pub mod helpdesk;
 pub mod kb;
+pub mod library;
 pub mod tasks;

@@ -46,6 +46,7 @@ fn dict(locale: Locale) -> &'static HashMap<String, String> {
                 include_str!("../locales/kb.zh-CN.json"),
                 include_str!("../locales/announcements.zh-CN.json"),
                 include_str!("../locales/helpdesk.zh-CN.json"),
+                include_str!("../locales/library.zh-CN.json"),
                 include_str!("../locales/suggestions.zh-CN.json"),
                 include_str!("../locales/surveys.zh-CN.json"),
             ])
@@ -58,6 +59,7 @@ fn dict(locale: Locale) -> &'static HashMap<String, String> {
                 include_str!("../locales/kb.en.json"),
                 include_str!("../locales/announcements.en.json"),
                 include_str!("../locales/helpdesk.en.json"),
+                include_str!("../locales/library.en.json"),
                 include_str!("../locales/suggestions.en.json"),
                 include_str!("../locales/surveys.en.json"),
             ])

@@ -21,7 +21,7 @@
 //! Deleting a file someone else added follows the matrix's "delete others' files": super admins
 //! anywhere, department admins only for files of their department (the folder's department, or
 //! for company and project folders the department of whoever added the file); employees only
-//! their own files.
+//! their own files. A file is someone else's as soon as someone else added a version of it.
 
 use crate::acl::{self, Actor, Denied, Role};
 use crate::api::FileInfo;
@@ -95,18 +95,19 @@ impl Caller<'_> {
         }
     }
 
-    /// May delete a file `owner` (of `owner_dept`) added.
-    pub fn may_delete(
-        &self,
-        me: UserId,
-        place: &Place,
-        owner: UserId,
-        owner_dept: Option<&DeptId>,
-    ) -> Result<(), Denied> {
-        if owner == me && self.may_read(place) {
-            return Ok(());
+    /// May delete a file whose versions were added by `uploaders` (each with their department).
+    /// Deleting takes every version with it, so each version someone else added needs the
+    /// matrix's "delete others' files" for that version's department; one's own need nothing.
+    pub fn may_delete(&self, me: UserId, place: &Place, uploaders: &[(UserId, Option<&DeptId>)]) -> Result<(), Denied> {
+        if !self.may_read(place) && self.actor.role != Role::SuperAdmin {
+            return Err(Denied::Role);
         }
-        acl::delete_others_file(self.actor, file_dept(place, owner_dept))
+        for (who, dept) in uploaders {
+            if *who != me {
+                acl::delete_others_file(self.actor, file_dept(place, *dept))?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -215,12 +216,35 @@ impl LibraryFile {
     }
 }
 
+/// A file in brief, for finding it by name across every folder (offline too: the app keeps
+/// the last answer).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileBrief {
+    pub id: String,
+    pub folder: String,
+    pub name: String,
+    pub size: u64,
+    /// When its newest version the caller sees was added, and by whom.
+    pub updated_at: i64,
+    pub by_name: String,
+}
+
 /// `GET /api/library`: every folder the caller may read.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Library {
     pub folders: Vec<Folder>,
+    /// Every file the caller may see, in brief.
+    #[serde(default)]
+    pub files: Vec<FileBrief>,
     /// Where the caller may create top folders.
-    pub may_create_in: Vec<Place>,
+    pub may_create_in: Vec<PlaceChoice>,
+}
+
+/// A place offered for a new folder, with its department's or project's name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlaceChoice {
+    pub place: Place,
+    pub name: String,
 }
 
 /// `GET /api/library/folders/{id}`.
@@ -321,14 +345,17 @@ mod tests {
         assert!(c_emp.may_manage(&project).is_ok(), "project members organise their folders");
 
         // Deleting: own files always; others' by the matrix.
-        assert!(c_emp.may_delete(me, &dept, me, Some(&east)).is_ok());
-        assert_eq!(c_emp.may_delete(me, &dept, other, Some(&east)), Err(Denied::Role));
-        assert!(c_sadm.may_delete(me, &dept, other, Some(&east)).is_ok());
-        assert_eq!(c_eadm.may_delete(me, &dept, other, Some(&eng)), Err(Denied::OtherDepartment));
-        assert!(c_sup.may_delete(me, &dept, other, None).is_ok());
+        assert!(c_emp.may_delete(me, &dept, &[(me, Some(&east))]).is_ok());
+        assert_eq!(c_emp.may_delete(me, &dept, &[(other, Some(&east))]), Err(Denied::Role));
+        // A file of one's own with a version someone else added is partly theirs.
+        assert_eq!(c_emp.may_delete(me, &dept, &[(other, Some(&east)), (me, Some(&east))]), Err(Denied::Role));
+        assert!(c_sadm.may_delete(me, &dept, &[(other, Some(&east))]).is_ok());
+        assert_eq!(c_eadm.may_delete(me, &dept, &[(other, Some(&eng))]), Err(Denied::Role), "cannot even read it");
+        assert!(c_sup.may_delete(me, &dept, &[(other, None)]).is_ok());
         // In a project folder the file's department is its uploader's.
-        assert!(c_eadm.may_delete(me, &project, other, Some(&eng)).is_ok());
-        assert!(c_eadm.may_delete(me, &project, other, Some(&sales)).is_err());
+        let c_eadm_member = caller(&eng_admin, std::slice::from_ref(&eng), true);
+        assert!(c_eadm_member.may_delete(me, &project, &[(other, Some(&eng))]).is_ok());
+        assert_eq!(c_eadm_member.may_delete(me, &project, &[(other, Some(&sales))]), Err(Denied::OtherDepartment));
 
         // Approving.
         assert!(c_sadm.may_approve(&dept, Some(&east)).is_ok());

@@ -362,3 +362,35 @@ async fn with_the_files_module_off_the_library_and_its_files_are_refused() {
     let r = download(relay, &s3, &f.id).await;
     assert_eq!((r.status, r.body.as_slice()), (200, b"rules".as_slice()));
 }
+
+/// A file still waiting for someone else's approval is not joined by an upload of the same name
+/// from a colleague who cannot see it (that would reveal it and make their version part of
+/// another's file): the colleague's upload is a file of its own, and naming the hidden file as
+/// the entry answers 404 like a file that does not exist.
+#[tokio::test]
+async fn an_upload_does_not_join_a_file_its_uploader_cannot_see() {
+    let org = Org::start().await;
+    let relay = &org.relay;
+    let (s1, s2, s3) = (org.login("S1").await, org.login("S2").await, org.login("S3").await);
+    let folder = dept_folder(relay, &s1, &org.dept("Sales").await, "合同", true).await;
+
+    let (hidden, _) = put_file(relay, &s2, &folder.id, "报价.pdf", b"%PDF-1 S2's quote").await;
+    assert_eq!(hidden.versions[0].status, Status::Pending);
+    let (own, _) = put_file(relay, &s3, &folder.id, "报价.pdf", b"%PDF-1 S3's quote").await;
+    assert_ne!(own.id, hidden.id, "S3 cannot see S2's waiting file, so does not join it");
+    assert_eq!(numbers(&own), [1]);
+    assert_eq!(files(relay, &s3, &folder.id).await.len(), 1, "S3 sees only their own");
+    assert_eq!(files(relay, &s1, &folder.id).await.len(), 2, "the approver sees both");
+
+    let late = upload(relay, &s3, &folder.id, "报价.pdf", b"%PDF-1 S3 tries again").await;
+    let body = json!({ "file": late.id, "entry": hidden.id });
+    let r = post_json(relay, &format!("/api/library/folders/{}/files", folder.id), &s3.token, body).await;
+    assert_eq!(r.status, 404, "{}", r.text());
+
+    // Once approved, the file is everyone's to add versions to by name.
+    assert_eq!(review(relay, &s1, &hidden.id, 1, json!({ "approve": true })).await.status, 200);
+    let r = add(relay, &s3, &folder.id, &late.id).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let joined: LibraryFile = r.json();
+    assert!(joined.id == hidden.id || joined.id == own.id, "a version of one of the two visible files");
+}

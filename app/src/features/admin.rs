@@ -37,6 +37,8 @@ pub enum Page {
     Feedback,
     /// 报修: IT tickets ([`crate::features::helpdesk`]).
     Helpdesk,
+    /// 文件: the file library ([`crate::features::library`]).
+    Library,
 }
 
 /// The console's tabs, in the order they are shown.

@@ -20,8 +20,8 @@ use qiao_model::api::{FileInfo, FileScope};
 use qiao_model::audit::Event;
 use qiao_model::ids::{DeptId, ProjectId, UserId};
 use qiao_model::library::{
-    AddFile, Caller, Folder, FolderChange, FolderListing, Library, LibraryFile, MAX_FOLDER_DEPTH, MAX_NOTE, NewFolder,
-    Place, Review, Status, clean_folder_name,
+    AddFile, Caller, FileBrief, Folder, FolderChange, FolderListing, Library, LibraryFile, MAX_FOLDER_DEPTH, MAX_NOTE,
+    NewFolder, Place, PlaceChoice, Review, Status, clean_folder_name,
 };
 use qiao_model::schema::tasks;
 use std::collections::HashMap;
@@ -128,6 +128,11 @@ async fn folder_view(
     })
 }
 
+/// Who added each version of `e`, with their department (deleting `e` deletes them all).
+fn uploaders(e: &EntryRow) -> Vec<(UserId, Option<&DeptId>)> {
+    e.versions.iter().map(|x| (x.version.file.owner, x.by_dept.as_ref())).collect()
+}
+
 /// An entry as `v` sees it; `None` when no version of it is theirs to see.
 async fn file_view(
     state: &AppState,
@@ -150,7 +155,7 @@ async fn file_view(
         owner: e.owner,
         owner_name: e.owner_name.clone(),
         created_at: e.created_at,
-        may_delete: c.may_delete(me, place, e.owner, e.owner_dept.as_ref()).is_ok(),
+        may_delete: c.may_delete(me, place, &uploaders(e)).is_ok(),
         may_review,
         versions: seen.into_iter().map(|x| x.version.clone()).collect(),
     }))
@@ -173,22 +178,39 @@ pub async fn library(state: &AppState, who: &AuthUser) -> Result<Library, AppErr
         }
         let es = by_folder.get(f.id.as_str()).map(Vec::as_slice).unwrap_or(&[]);
         out.folders.push(folder_view(state, &mut v, f, es).await?);
+        for e in es {
+            if let Some(lf) = file_view(state, &mut v, &f.place, e).await?
+                && let Some(newest) = lf.versions.first()
+            {
+                out.files.push(FileBrief {
+                    id: lf.id.clone(),
+                    folder: lf.folder.clone(),
+                    name: lf.name.clone(),
+                    size: newest.file.size,
+                    updated_at: newest.file.created_at,
+                    by_name: newest.by_name.clone(),
+                });
+            }
+        }
     }
     // Where new top folders may go: the company (super admins), departments (their admins; super
     // admins every one), projects (their members).
+    let depts = state.store.department_names().await?;
+    let dept = |d: DeptId| {
+        let name = depts.iter().find(|(id, _)| *id == d).map(|(_, n)| n.clone()).unwrap_or_default();
+        PlaceChoice { place: Place::Dept(d), name }
+    };
     match who.user.me.role {
         Role::SuperAdmin => {
-            out.may_create_in.push(Place::Company);
-            for d in state.store.department_ids().await? {
-                out.may_create_in.push(Place::Dept(d));
-            }
+            out.may_create_in.push(PlaceChoice { place: Place::Company, name: String::new() });
+            out.may_create_in.extend(depts.iter().map(|(d, _)| dept(d.clone())));
         }
-        Role::DeptAdmin => out.may_create_in.extend(who.user.dept.clone().map(Place::Dept)),
+        Role::DeptAdmin => out.may_create_in.extend(who.user.dept.clone().map(dept)),
         Role::Employee => {}
     }
     for p in state.store.projects_for(who.id()).await? {
         if p.member {
-            out.may_create_in.push(Place::Project(p.id));
+            out.may_create_in.push(PlaceChoice { place: Place::Project(p.id), name: p.name });
         }
     }
     Ok(out)
@@ -251,7 +273,7 @@ pub async fn do_create_folder(state: &AppState, who: &AuthUser, req: &NewFolder)
         (None, Some(place)) => {
             let exists = match place {
                 Place::Company => true,
-                Place::Dept(d) => state.store.department_ids().await?.contains(d),
+                Place::Dept(d) => state.store.department_names().await?.iter().any(|(id, _)| id == d),
                 Place::Project(p) => {
                     v.caller(state, place).await?.may_read(place) && state.store.project_facts(p).await?.is_some()
                 }
@@ -398,23 +420,33 @@ pub async fn do_add_file(
         Some(x) if x.owner == who.id() && x.scope == FileScope::Folder(f.id.clone()) => x,
         _ => return Err(AppError::NotFound("no file of yours uploaded into this folder".into())),
     };
+    // The file it becomes a version of: the one named, or else one of the same name here —
+    // either only if the caller sees it. A file still waiting for someone else's approval is not
+    // joined (that would tell them it exists, and make their version part of another's file):
+    // the upload becomes a file of its own beside it.
+    let candidates = match &req.entry {
+        Some(e) => vec![e.clone()],
+        None => state.store.library_entries_named(&f.id, &file.name).await?,
+    };
+    let mut target = None;
+    for id in candidates {
+        if let Some(e) = state.store.library_entry(&id).await?
+            && e.folder == f.id
+            && !e.deleted
+            && file_view(state, &mut v, &f.place, &e).await?.is_some()
+        {
+            target = Some(id);
+            break;
+        }
+    }
+    if req.entry.is_some() && target.is_none() {
+        return Err(not_found("file in this folder"));
+    }
     let mut tx = state.store.begin().await?;
     if rows::file_in_library_tx(&mut tx, &file.id).await? {
         return Err(AppError::Conflict("this upload is in the library already".into()));
     }
-    let entry = match &req.entry {
-        Some(e) => {
-            drop(tx);
-            let row = state.store.library_entry(e).await?;
-            if !row.is_some_and(|r| r.folder == f.id && !r.deleted) {
-                return Err(not_found("file in this folder"));
-            }
-            tx = state.store.begin().await?;
-            Some(e.clone())
-        }
-        None => rows::entry_named_tx(&mut tx, &f.id, &file.name).await?,
-    };
-    let entry = match entry {
+    let entry = match target {
         Some(e) => e,
         None => {
             let id = super::files::new_file_id().replacen('f', "e", 1);
@@ -491,7 +523,7 @@ pub async fn do_delete_file(state: &AppState, who: &AuthUser, entry: &str) -> Re
         return Err(not_found("file"));
     }
     let c = v.caller(state, &f.place).await?;
-    if let Err(why) = c.may_delete(who.id(), &f.place, e.owner, e.owner_dept.as_ref()) {
+    if let Err(why) = c.may_delete(who.id(), &f.place, &uploaders(&e)) {
         let err = AppError::Forbidden(format!("you may not delete this file: {why}"));
         return Err(refuse(state, who, Event::FileDelete, format!("entry:{entry}"), err).await);
     }

@@ -29,6 +29,12 @@ use tokio_util::io::ReaderStream;
 /// script, no plugins, no same-origin access.
 pub const FILE_CSP: &str = "sandbox; default-src 'none'";
 
+/// A PDF shown in the file library's preview: framed by the app only, and no `sandbox`, under
+/// which Chrome refuses to start its PDF viewer. The viewer runs the document's own scripts (if
+/// any) in its own engine, never in the app's origin; `nosniff` and the explicit type keep a
+/// file announced as a PDF from being read as anything else.
+pub const PDF_PREVIEW_CSP: &str = "default-src 'none'; frame-ancestors 'self'";
+
 /// The bytes under a file id never change; an hour bounds how long a browser shows a file it
 /// already fetched without asking (and being checked) again.
 const FILE_CACHE: &str = "private, max-age=3600";
@@ -113,15 +119,24 @@ async fn meta(
     Ok(Json(act::readable_file(&state, &who, &id).await?))
 }
 
+#[derive(Deserialize)]
+struct Shown {
+    /// `?preview=1`: a PDF is served inline as `application/pdf`, for the browser's own viewer
+    /// in the file library's preview (see [`PDF_PREVIEW_CSP`]).
+    preview: Option<u8>,
+}
+
 async fn download(
     State(state): State<AppState>,
     who: AuthUser,
     Path(id): Path<String>,
+    shown: Result<Query<Shown>, QueryRejection>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let file = act::readable_file(&state, &who, &id).await?;
     let mut blob = state.blobs.open_blob(&file.sha256).await?;
-    let inline = inline_image(&file.mime);
+    let pdf_preview = shown.ok().and_then(|q| q.0.preview).is_some_and(|p| p == 1) && file.mime == "application/pdf";
+    let inline = inline_image(&file.mime) || pdf_preview;
     let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok()).map(|r| parse_range(r, file.size));
 
     let mut res = match range {
@@ -153,7 +168,12 @@ async fn download(
     h.insert(header::CONTENT_TYPE, value(mime)?);
     h.insert(header::CONTENT_DISPOSITION, value(&content_disposition(inline, &file.name))?);
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(FILE_CSP));
+    if pdf_preview {
+        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(PDF_PREVIEW_CSP));
+        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN"));
+    } else {
+        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(FILE_CSP));
+    }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(FILE_CACHE));
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     h.insert(header::ETAG, value(&format!("\"{}\"", file.sha256))?);

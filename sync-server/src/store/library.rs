@@ -117,11 +117,10 @@ fn entries_from_rows(rows: &[sqlx::sqlite::SqliteRow]) -> Result<Vec<EntryRow>, 
 }
 
 impl Store {
-    /// Every department's id.
-    pub async fn department_ids(&self) -> Result<Vec<DeptId>, AppError> {
-        let ids: Vec<String> =
-            sqlx::query_scalar("SELECT id FROM departments ORDER BY path").fetch_all(self.pool()).await?;
-        Ok(ids.into_iter().map(DeptId).collect())
+    /// Every department's id and name, by path.
+    pub async fn department_names(&self) -> Result<Vec<(DeptId, String)>, AppError> {
+        let rows = sqlx::query("SELECT id, name FROM departments ORDER BY path").fetch_all(self.pool()).await?;
+        Ok(rows.iter().map(|r| (DeptId(r.get("id")), r.get("name"))).collect())
     }
 
     /// Every folder, top folders and subfolders, by name.
@@ -162,6 +161,17 @@ impl Store {
             .fetch_all(self.pool())
             .await?;
         Ok(entries_from_rows(&rows)?.into_iter().next())
+    }
+
+    /// The files of this name in `folder` that are not deleted, oldest first.
+    pub async fn library_entries_named(&self, folder: &str, name: &str) -> Result<Vec<String>, AppError> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM library_entries WHERE folder_id = ? AND name = ? AND deleted_at IS NULL ORDER BY created_at, id",
+        )
+        .bind(folder)
+        .bind(name)
+        .fetch_all(self.pool())
+        .await?)
     }
 
     /// The entry stored file `file` is a version of, if any.
@@ -231,15 +241,6 @@ pub async fn delete_empty_folder_tx(tx: &mut Tx, id: &str) -> Result<bool, AppEr
     sqlx::query("DELETE FROM library_entries WHERE folder_id = ?").bind(id).execute(&mut **tx).await?;
     sqlx::query("DELETE FROM library_folders WHERE id = ?").bind(id).execute(&mut **tx).await?;
     Ok(true)
-}
-
-/// The file of this name in `folder` that is not deleted.
-pub async fn entry_named_tx(tx: &mut Tx, folder: &str, name: &str) -> Result<Option<String>, AppError> {
-    Ok(sqlx::query_scalar("SELECT id FROM library_entries WHERE folder_id = ? AND name = ? AND deleted_at IS NULL")
-        .bind(folder)
-        .bind(name)
-        .fetch_optional(&mut **tx)
-        .await?)
 }
 
 pub async fn insert_entry_tx(

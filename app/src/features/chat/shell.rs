@@ -237,6 +237,7 @@ pub fn Shell() -> impl IntoView {
                     Page::Announcements => view! { <crate::features::announcements::AnnouncementsPage sidebar_open=sidebar_open /> }.into_any(),
                     Page::Feedback => view! { <crate::features::feedback::FeedbackPage sidebar_open=sidebar_open /> }.into_any(),
                     Page::Helpdesk => view! { <crate::features::helpdesk::HelpdeskPage sidebar_open=sidebar_open /> }.into_any(),
+                    Page::Library => view! { <crate::features::library::LibraryPage sidebar_open=sidebar_open /> }.into_any(),
                     Page::Chat => view! {
                 {move || {
                     let id = current.get();

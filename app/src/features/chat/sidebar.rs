@@ -243,6 +243,20 @@ pub fn Sidebar(
                     }
                 }
             </Show>
+            <Show when=move || modules.on(Module::Files)>
+                <button
+                    class="sidebar-link"
+                    class:active=move || nav.page.get() == Page::Library
+                    data-testid="open-library"
+                    on:click=move |_| {
+                        sidebar_open.set(false);
+                        nav.page.set(Page::Library);
+                    }
+                >
+                    <span class="sidebar-link-icon" aria-hidden="true">"📁"</span>
+                    <span class="channel-name">{move || i18n.t("library.title")}</span>
+                </button>
+            </Show>
             <Show when=move || modules.on(Module::Kb)>
                 <button
                     class="sidebar-link"

@@ -1,0 +1,212 @@
+// File library (文件库, issue 5): a department admin creates a folder that needs approval; an
+// employee uploads a PDF into it, which waits; a colleague (on a 390 px phone, in English) does
+// not see it until the admin approves it, then previews it (the browser's PDF viewer, framed by the app only); the admin uploads a second version
+// (an approver's own version needs no approval) and the first stays downloadable; the employee
+// may not delete the admin's file (no button, and the relay answers 403); a 9 MB upload survives
+// a dropped connection and arrives whole; file names are found by search offline, from the
+// library the browser kept.
+//
+// People with departments come from an HR import (the CLI creates people without one).
+
+import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
+
+const connState = (page, state) =>
+  page.waitForSelector(`[data-testid="conn-status"][data-state="${state}"]`, { state: "attached", timeout: 20_000 });
+const PHONE = { width: 390, height: 844 };
+
+async function importViaApi(server, rows) {
+  const admin = await server.login("admin", server.adminPassword);
+  const preview = await server.api("POST", "/api/admin/import/preview", { token: admin.token, body: rows });
+  const applied = await server.api("POST", "/api/admin/import/apply", { token: admin.token, body: { token: preview.token } });
+  return Object.fromEntries(applied.initial_passwords.map(p => [p.employee_id, p.password]));
+}
+
+async function openLibrary(page, phone = false) {
+  if (phone) await page.getByTestId("sidebar-toggle").first().click();
+  await page.getByTestId("open-library").click();
+}
+
+/** A one-page PDF saying `text`. */
+function pdf(text) {
+  const objs = [
+    "<< /Type /Catalog /Pages 2 0 R >>",
+    "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 200] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+    `<< /Length ${text.length + 30} >>\nstream\nBT /F1 24 Tf 40 100 Td (${text}) Tj ET\nendstream`,
+    "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+  ];
+  let out = "%PDF-1.4\n";
+  const offs = [];
+  objs.forEach((o, i) => {
+    offs.push(out.length);
+    out += `${i + 1} 0 obj\n${o}\nendobj\n`;
+  });
+  const xref = out.length;
+  out += `xref\n0 ${objs.length + 1}\n0000000000 65535 f \n` + offs.map(o => `${String(o).padStart(10, "0")} 00000 n \n`).join("");
+  out += `trailer\n<< /Size ${objs.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(out);
+}
+
+const sha = b => createHash("sha256").update(b).digest("hex");
+
+/** Fetch `href` in the page (its session): status, headers, SHA-256 of the body. */
+async function fetchSha(page, href) {
+  return page.evaluate(async href => {
+    const r = await fetch(href, { credentials: "same-origin" });
+    const buf = await r.arrayBuffer();
+    const d = await crypto.subtle.digest("SHA-256", buf);
+    return {
+      status: r.status,
+      type: r.headers.get("content-type"),
+      disposition: r.headers.get("content-disposition"),
+      csp: r.headers.get("content-security-policy"),
+      frame: r.headers.get("x-frame-options"),
+      sha: Array.from(new Uint8Array(d), b => b.toString(16).padStart(2, "0")).join(""),
+    };
+  }, href);
+}
+
+const row = (page, name) => page.locator(`[data-testid="lib-file"][data-name="${name}"]`);
+const folder = (page, name) => page.locator(`[data-testid="lib-folder"][data-name="${name}"]`);
+
+export default [
+  {
+    name: "file library: a folder with approval, a pending upload, approval, preview, versions, delete refused, a resumed upload, search offline",
+    timeout: 240_000,
+    fn: async t => {
+      const server = await t.startServer();
+      const pw = await importViaApi(server, [
+        { employee_id: "S1", name: "王芳", department: "销售部", position: "销售总监", role: "dept_admin" },
+        { employee_id: "S2", name: "李雷", department: "销售部", position: "销售" },
+        { employee_id: "S3", name: "Han Meimei", department: "销售部", position: "Sales" },
+      ]);
+      const a = await t.newPage();
+      await t.login(a, "S1", pw.S1);
+      const b = await t.newPage();
+      await t.login(b, "S2", pw.S2);
+      const ctxC = await t.newContext({ locale: "en-US", viewport: PHONE, isMobile: true, hasTouch: true });
+      const c = await ctxC.newPage();
+      await t.login(c, "S3", pw.S3);
+      for (const p of [a, b, c]) await connState(p, "online");
+
+      // The department admin creates a folder that needs approval.
+      await openLibrary(a);
+      await a.getByTestId("lib-empty").waitFor();
+      await a.getByTestId("lib-new-folder").click();
+      await a.getByTestId("lib-folder-name").fill("合同模板");
+      await a.getByTestId("lib-folder-approval").check();
+      await a.getByTestId("lib-folder-create").click();
+      await a.getByTestId("lib-folder-dialog").waitFor({ state: "detached" });
+      await a.getByTestId("lib-needs-approval").waitFor();
+      await a.getByTestId("lib-folder-empty").waitFor();
+
+      // An employee uploads a PDF: it waits for approval, and says so.
+      const v1 = pdf("Quote v1");
+      await openLibrary(b);
+      await folder(b, "合同模板").click();
+      await b.getByTestId("lib-upload-input").setInputFiles({ name: "报价单.pdf", mimeType: "application/pdf", buffer: v1 });
+      await b.locator('[data-testid="lib-file"][data-name="报价单.pdf"][data-status="pending"]').waitFor({ timeout: 30_000 });
+      assert.equal(await row(b, "报价单.pdf").getByTestId("lib-approve").count(), 0, "an employee cannot approve");
+
+      // A colleague on a phone sees the folder but not the waiting file.
+      await openLibrary(c, true);
+      await folder(c, "合同模板").click();
+      await c.getByTestId("lib-folder-empty").waitFor();
+
+      // The admin sees it waiting (a badge on the folder) and approves it.
+      await folder(a, "合同模板").click();
+      await folder(a, "合同模板").getByTestId("lib-folder-pending").filter({ hasText: "1" }).waitFor({ timeout: 20_000 });
+      await row(a, "报价单.pdf").getByTestId("lib-approve").click();
+      await a.locator('[data-testid="lib-file"][data-name="报价单.pdf"][data-status="approved"]').waitFor();
+      await a.screenshot({ path: t.artifact("library-zh-desktop.png") });
+
+      // The colleague now sees it and previews it: the relay serves the PDF for the viewer, inline
+      // and still under the sandbox policy.
+      await c.getByTestId("lib-back").click();
+      await folder(c, "合同模板").click();
+      await row(c, "报价单.pdf").waitFor({ timeout: 20_000 });
+      await row(c, "报价单.pdf").getByTestId("lib-preview").click();
+      const frame = c.getByTestId("lib-preview-pdf");
+      await frame.waitFor();
+      const src = await frame.getAttribute("src");
+      const shown = await fetchSha(c, src);
+      assert.equal(shown.status, 200);
+      assert.equal(shown.type, "application/pdf");
+      assert.match(shown.disposition, /^inline/);
+      assert.equal(shown.csp, "default-src 'none'; frame-ancestors 'self'");
+      assert.equal(shown.frame, "SAMEORIGIN");
+      // The preview is shown in the frame: Chrome's viewer document, not an error page.
+      await c.waitForFunction(() => {
+        const f = document.querySelector('[data-testid="lib-preview-pdf"]');
+        return f && f.contentDocument && f.contentDocument.contentType === "application/pdf";
+      }, null, { timeout: 20_000 });
+      assert.equal(shown.sha, sha(v1));
+      await c.screenshot({ path: t.artifact("library-en-phone-preview.png") });
+      await c.getByTestId("lib-preview-close").click();
+
+      // The admin uploads a second version: no approval needed for an approver's own. Both
+      // versions download, each its own bytes.
+      const v2 = pdf("Quote v2, with discount");
+      await row(a, "报价单.pdf").getByTestId("lib-version-input").setInputFiles({ name: "报价单.pdf", mimeType: "application/pdf", buffer: v2 });
+      await a.locator('[data-testid="lib-file"][data-name="报价单.pdf"][data-version="2"][data-status="approved"]').waitFor({ timeout: 30_000 });
+      await row(a, "报价单.pdf").getByTestId("lib-history").click();
+      const versions = row(a, "报价单.pdf").locator("xpath=following-sibling::tr[1]").getByTestId("lib-version");
+      assert.equal(await versions.count(), 2);
+      const hrefs = await row(a, "报价单.pdf").locator("xpath=following-sibling::tr[1]").getByTestId("lib-version-download").evaluateAll(els => els.map(e => e.getAttribute("href")));
+      assert.equal((await fetchSha(a, hrefs[0])).sha, sha(v2), "newest first");
+      assert.equal((await fetchSha(a, hrefs[1])).sha, sha(v1), "the old version is kept");
+      await a.screenshot({ path: t.artifact("library-zh-history.png") });
+
+      // The employee may not delete the admin's file: no button, and the relay refuses it.
+      await b.getByTestId("open-library").click();
+      await folder(b, "合同模板").click();
+      await b.locator('[data-testid="lib-file"][data-name="报价单.pdf"][data-version="2"]').waitFor({ timeout: 20_000 });
+      assert.equal(await row(b, "报价单.pdf").getByTestId("lib-delete").count(), 0);
+      const listing = await b.evaluate(async () => {
+        const lib = await (await fetch("/api/library")).json();
+        const f = lib.folders.find(x => x.name === "合同模板");
+        return (await fetch(`/api/library/folders/${f.id}`)).json();
+      });
+      const entry = listing.files.find(f => f.name === "报价单.pdf").id;
+      const refused = await b.evaluate(async id => (await fetch(`/api/library/files/${id}`, { method: "DELETE" })).status, entry);
+      assert.equal(refused, 403);
+
+      // A 9 MB file over a connection that drops mid-way: it waits, then resumes and arrives whole
+      // (the admin's upload needs no approval).
+      const big = randomBytes(9 * 1024 * 1024);
+      const ctxA = a.context();
+      await a.getByTestId("lib-upload-input").setInputFiles({ name: "产品手册.bin", mimeType: "application/octet-stream", buffer: big });
+      const sending = a.locator('[data-testid="lib-sending"][data-name="产品手册.bin"] [role="progressbar"]');
+      await a.waitForFunction(() => {
+        const bar = document.querySelector('[data-testid="lib-sending"] [role="progressbar"]');
+        return bar && Number(bar.getAttribute("aria-valuenow")) >= 40;
+      }, null, { timeout: 60_000 });
+      await ctxA.setOffline(true);
+      await a.locator('[data-testid="lib-sending"][data-name="产品手册.bin"]').filter({ hasText: "等待网络" }).waitFor({ timeout: 20_000 });
+      const before = Number(await sending.getAttribute("aria-valuenow"));
+      await ctxA.setOffline(false);
+      await row(a, "产品手册.bin").waitFor({ timeout: 60_000 });
+      assert.ok(before >= 40, `the upload had got to ${before} % before the drop`);
+      const href = await row(a, "产品手册.bin").getByTestId("lib-download").getAttribute("href");
+      assert.equal((await fetchSha(a, href)).sha, sha(big), "the resumed upload arrived whole");
+
+      // Search, offline: the phone finds files by name from the library it kept.
+      await c.reload();
+      await connState(c, "online");
+      await openLibrary(c, true);
+      // The folder it had open is open again, now with the manual in it.
+      await row(c, "产品手册.bin").waitFor({ timeout: 20_000 });
+      await ctxC.setOffline(true);
+      await connState(c, "offline");
+      await c.getByTestId("lib-search").fill("报价");
+      await c.locator('[data-testid="lib-result"][data-name="报价单.pdf"]').waitFor({ timeout: 20_000 });
+      await c.getByTestId("lib-search").fill("pdf");
+      await c.locator('[data-testid="lib-result"][data-name="报价单.pdf"]').waitFor();
+      await c.getByTestId("lib-search").fill("手册");
+      await c.locator('[data-testid="lib-result"][data-name="产品手册.bin"]').waitFor({ timeout: 20_000 });
+      await c.screenshot({ path: t.artifact("library-en-phone-search.png") });
+      await ctxC.setOffline(false);
+    },
+  },
+];
