@@ -585,16 +585,20 @@ pub enum FileScope {
     /// A version of a file in the file library ([`crate::library`]): who may read the folder,
     /// and for a version still waiting for approval only its uploader and the approvers.
     Folder(String),
+    /// An image in a knowledge-base page, by the page document's id: who may read the page reads
+    /// it, who may edit the page uploads it.
+    Page(crate::ids::DocumentId),
 }
 
 impl FileScope {
     /// The scope as stored: its kind and the id of what it names.
-    pub fn parts(&self) -> (&'static str, &str) {
+    pub fn parts(&self) -> (&'static str, String) {
         match self {
-            FileScope::Channel(c) => ("channel", c.as_str()),
-            FileScope::Project(p) => ("project", p.as_str()),
-            FileScope::Ticket(t) => ("ticket", t),
-            FileScope::Folder(d) => ("folder", d),
+            FileScope::Channel(c) => ("channel", c.to_string()),
+            FileScope::Project(p) => ("project", p.to_string()),
+            FileScope::Ticket(t) => ("ticket", t.clone()),
+            FileScope::Folder(d) => ("folder", d.clone()),
+            FileScope::Page(d) => ("page", d.to_string()),
         }
     }
 
@@ -605,6 +609,7 @@ impl FileScope {
             "project" => FileScope::Project(crate::ids::ProjectId(id)),
             "ticket" => FileScope::Ticket(id),
             "folder" => FileScope::Folder(id),
+            "page" => FileScope::Page(id.parse().ok()?),
             _ => return None,
         })
     }
@@ -617,6 +622,7 @@ impl std::fmt::Display for FileScope {
             FileScope::Project(p) => write!(f, "project:{}", p.as_str()),
             FileScope::Ticket(t) => write!(f, "ticket:{t}"),
             FileScope::Folder(d) => write!(f, "folder:{d}"),
+            FileScope::Page(d) => write!(f, "page:{d}"),
         }
     }
 }

@@ -166,3 +166,79 @@ async fn a_reader_opens_an_unwritten_space_and_a_forged_genesis_is_refused() {
     a.sync(company.document, &mut fresh).await.expect("reads");
     assert!(kb::pages(&fresh).is_empty());
 }
+
+/// Upload `bytes` into `scope` (JSON, e.g. `{"page": "<doc id>"}`) in one chunk: the reply of the
+/// step that failed, or of the completion.
+async fn upload_into(relay: &Relay, user: &User, scope: serde_json::Value, bytes: &[u8]) -> Reply {
+    use sha2::Digest;
+    let mut body = scope;
+    body["name"] = "流程图.png".into();
+    body["size"] = bytes.len().into();
+    body["mime"] = "image/png".into();
+    body["sha256"] = hex::encode(sha2::Sha256::digest(bytes)).into();
+    let r = post_json(relay, "/api/uploads", &user.token, body).await;
+    if r.status != 200 {
+        return r;
+    }
+    let st: qiao_model::api::UploadState = r.json();
+    let path = format!("/api/uploads/{}?offset=0", st.id);
+    let r = request(relay, "PUT", &path, Some(&user.token), Some("application/octet-stream"), bytes).await;
+    if r.status != 200 {
+        return r;
+    }
+    post_json(relay, &format!("/api/uploads/{}/complete", st.id), &user.token, serde_json::json!({})).await
+}
+
+/// Images in pages: an editor uploads one into the page (scope `page`), every reader of the page
+/// downloads it; a reader, who may comment on the page, may not upload into it; a document that
+/// is not a page (a chat segment, an unknown id) takes no images.
+#[tokio::test]
+async fn page_images_are_uploaded_by_editors_and_read_by_readers() {
+    let org = Org::start().await;
+    let relay = &org.relay;
+    let admin = &org.admin;
+    let s2 = org.login("S2").await;
+    let company = spaces(relay, admin).await.into_iter().find(|s| s.dept.is_none()).expect("a company space");
+    let mut tree = space_doc(&company.id, admin.id);
+    let meta = PageMeta { id: "p1".into(), title: "报销流程".into(), created_by: admin.id, ..Default::default() };
+    kb::create_page(&mut tree, &meta, 1_000).unwrap();
+    let mut a = relay.connect(admin).await;
+    a.sync(company.document, &mut tree).await.expect("an editor writes the tree");
+    let pid = kb::page_doc_id(&company.id, "p1");
+    let mut page = page_doc(&company.id, "p1", admin.id);
+    a.sync(pid, &mut page).await.expect("the page is there");
+
+    let bytes = b"\x89PNG an image of the flow".to_vec();
+    let r = upload_into(relay, admin, serde_json::json!({ "page": pid.to_string() }), &bytes).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let file: qiao_model::api::FileInfo = r.json();
+    kb::write_blocks(
+        &mut page,
+        &[
+            Block::plain(BlockKind::Paragraph, "流程如下"),
+            Block { kind: BlockKind::Image { file: file.id.clone(), name: file.name.clone() }, runs: vec![] },
+        ],
+        2_000,
+    )
+    .unwrap();
+    a.sync(pid, &mut page).await.expect("an editor puts the image in the page");
+
+    // The reader's copy holds the image block, and its bytes download for them.
+    let mut e = relay.connect(&s2).await;
+    let mut epage = page_doc(&company.id, "p1", s2.id);
+    e.sync(pid, &mut epage).await.expect("reads the page");
+    assert_eq!(kb::blocks(&epage)[1].kind, BlockKind::Image { file: file.id.clone(), name: "流程图.png".into() });
+    let r = get(relay, &format!("/api/files/{}", file.id), &s2.token).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, bytes);
+
+    // Readers comment, but upload nothing into the page; other documents take no images.
+    let r = upload_into(relay, &s2, serde_json::json!({ "page": pid.to_string() }), b"\x89PNG mine").await;
+    assert_eq!(r.status, 404, "{}", r.text());
+    let general = relay.general(admin).await;
+    let segment = qiao_model::schema::chat::segment_id(&general.id, 0);
+    let r = upload_into(relay, admin, serde_json::json!({ "page": segment.to_string() }), b"\x89PNG chat").await;
+    assert_eq!(r.status, 404, "a chat segment is not a page: {}", r.text());
+    let r = post_json(relay, "/api/uploads", &admin.token, serde_json::json!({ "page": "nonsense", "name": "a", "size": 1, "mime": "image/png", "sha256": "0".repeat(64) })).await;
+    assert!(matches!(r.status, 400 | 422), "a page id that is not a document id: {} {}", r.status, r.text());
+}

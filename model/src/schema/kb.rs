@@ -255,7 +255,16 @@ pub enum BlockKind {
     /// consecutive cells, row after row. Each cell is a block of its own, so two people typing in
     /// different cells never touch the same text, and concurrent new rows stay whole rows.
     Cell(u8),
+    /// An image (图片): a stored file of the page ([`crate::api::FileScope::Page`]) and its name,
+    /// on a line of its own with no text. Readers of the page may download it; the relay checks.
+    Image {
+        file: String,
+        name: String,
+    },
 }
+
+/// Longest file id or name an image block keeps (longer ones, from a foreign client, are cut).
+pub const MAX_IMAGE_ATTR: usize = 200;
 
 /// Most columns a table may have.
 pub const MAX_TABLE_COLS: u8 = 8;
@@ -270,6 +279,7 @@ impl BlockKind {
             BlockKind::Code => "code-block",
             BlockKind::Quote => "blockquote",
             BlockKind::Cell(_) => "table-cell",
+            BlockKind::Image { .. } => "image",
         }
     }
 }
@@ -311,6 +321,11 @@ fn block_value(kind: &BlockKind) -> hydrate::Map {
             "parents" => automerge::hydrate_list![],
             "attrs" => automerge::hydrate_map! { "cols" => i64::from(*cols) }
         },
+        BlockKind::Image { file, name } => automerge::hydrate_map! {
+            "type" => "image",
+            "parents" => automerge::hydrate_list![],
+            "attrs" => automerge::hydrate_map! { "file" => file.as_str(), "name" => name.as_str() }
+        },
         k => automerge::hydrate_map! {
             "type" => k.name(),
             "parents" => automerge::hydrate_list![],
@@ -333,8 +348,16 @@ fn kind_of(m: &hydrate::Map) -> BlockKind {
         },
         _ => 1,
     };
+    let text_attr = |name: &str| match m.get("attrs") {
+        Some(hydrate::Value::Map(a)) => match a.get(name) {
+            Some(hydrate::Value::Scalar(ScalarValue::Str(s))) => s.chars().take(MAX_IMAGE_ATTR).collect(),
+            _ => String::new(),
+        },
+        _ => String::new(),
+    };
     match ty.as_str() {
         "heading" => BlockKind::Heading(attr("level").clamp(1, 3)),
+        "image" => BlockKind::Image { file: text_attr("file"), name: text_attr("name") },
         "table-cell" => BlockKind::Cell(attr("cols").clamp(1, MAX_TABLE_COLS)),
         "unordered-list-item" => BlockKind::Bullet,
         "ordered-list-item" => BlockKind::Numbered,
@@ -757,6 +780,35 @@ mod tests {
     }
     fn plain(t: &str) -> Run {
         Run { text: t.into(), ..Default::default() }
+    }
+
+    /// An image is a block of its own with its file and name; text typed around it offline by
+    /// someone else keeps it, and it survives a merge in its place.
+    #[test]
+    fn images_round_trip_and_merge_in_place() {
+        let mut a = page(1, 1);
+        let img = Block { kind: BlockKind::Image { file: "f0123".into(), name: "流程图.png".into() }, runs: vec![] };
+        let want = vec![
+            Block::plain(BlockKind::Paragraph, "报销流程："),
+            img.clone(),
+            Block::plain(BlockKind::Paragraph, "如上。"),
+        ];
+        write_blocks(&mut a, &want, 1_000).unwrap();
+        assert_eq!(blocks(&a), want);
+        let mut b = a.fork();
+        b.set_actor(actor_for(UserId(2), [2; 8]));
+        let mut edited = want.clone();
+        edited[2] = Block::plain(BlockKind::Paragraph, "如上，每月 5 日前。");
+        write_blocks(&mut b, &edited, 2_000).unwrap();
+        let mut mine = want.clone();
+        mine.insert(1, Block::plain(BlockKind::Paragraph, "见下图"));
+        write_blocks(&mut a, &mine, 2_000).unwrap();
+        a.merge(&mut b).unwrap();
+        let got = blocks(&a);
+        assert_eq!(got.len(), 4, "{got:?}");
+        assert_eq!(got[2], img);
+        assert_eq!(got[3].text(), "如上，每月 5 日前。");
+        assert_eq!(got[1].text(), "见下图");
     }
 
     #[test]

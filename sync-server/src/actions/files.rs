@@ -69,6 +69,15 @@ pub async fn scope_access(state: &AppState, user: UserId, scope: &FileScope) -> 
         FileScope::Ticket(t) => Ok(state.store.access(user, qiao_model::schema::helpdesk::document_id(t)).await?.0),
         // A library folder's: who may upload there writes, who may read it reads.
         FileScope::Folder(f) => super::library::folder_access(state, user, f).await,
+        // An image of a knowledge-base page: its readers read it, its editors (not the readers
+        // who may only comment) upload.
+        FileScope::Page(doc) => match state.store.access(user, *doc).await? {
+            (Access::None, _) => Ok(Access::None),
+            (_, Some(crate::store::DocKind::KbPage { space, .. })) => {
+                Ok(if state.store.kb_editor(&space, user).await? { Access::Write } else { Access::Read })
+            }
+            _ => Ok(Access::None),
+        },
     }
 }
 
@@ -79,6 +88,7 @@ fn scope_module(scope: &FileScope) -> Module {
         FileScope::Project(_) => Module::Tasks,
         FileScope::Ticket(_) => Module::Helpdesk,
         FileScope::Folder(_) => Module::Files,
+        FileScope::Page(_) => Module::Kb,
     }
 }
 

@@ -3,9 +3,12 @@
 // word either typed. Versions: an old version is restored, the restore is itself a version,
 // and the page equals the old version. A reader (employee) cannot edit but can comment. A simple
 // table: Tab and Enter move between cells and add rows; two editors fill different cells, one
-// offline, and both end with the same table.
+// offline, and both end with the same table. An image: an editor puts one in a page, a reader on
+// a phone sees it, and its bytes download for the reader.
 
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { png } from "../lib/fixtures.mjs";
 
 const connState = (page, state) => page.waitForSelector(`[data-testid="conn-status"][data-state="${state}"]`, { state: "attached", timeout: 20_000 });
 
@@ -279,6 +282,62 @@ export default [
       }, "both tables equal, with every cell", 30_000);
       assert.deepEqual((await pageOf(a))[0].slice(0, 2), ["p", "本季度预算"]);
       if (process.env.QIAO_SHOTS) await a.screenshot({ path: `${process.env.QIAO_SHOTS}/kb-table.png` });
+    },
+  },
+  {
+    name: "an image in a page: inserted between paragraphs by an editor, shown to a reader on a phone",
+    timeout: 150_000,
+    fn: async t => {
+      const server = await t.startServer();
+      await server.addUser("alice", "alice-password", "Alice 王", "super_admin");
+      await server.addUser("carol", "carol-password", "Carol 陈", "employee");
+      const a = await t.newPage();
+      await t.login(a, "alice", "alice-password");
+      await connState(a, "online");
+      await a.getByTestId("open-kb").click();
+      await a.getByTestId("kb-new-page").click();
+      await a.getByTestId("kb-new-title").fill("报销流程");
+      await a.getByTestId("kb-template-blank").check();
+      await a.getByTestId("kb-create").click();
+      await a.getByTestId("kb-editor").waitFor();
+      await caretAtEndOf(a, 0);
+      await a.keyboard.type("第一步：填写报销单");
+      await a.keyboard.press("Enter");
+      await a.keyboard.type("第二步：主管审批");
+      await saved(a);
+      // The image goes after the block the caret was in: the first.
+      await caretAtEndOf(a, 0);
+      const image = png(120, 80);
+      await a.getByTestId("kb-image").dispatchEvent("mousedown");
+      await a.getByTestId("kb-image-input").setInputFiles({ name: "流程图.png", mimeType: "image/png", buffer: image });
+      await waitFor(async () => {
+        const p = await pageOf(a);
+        return { ok: p.length === 3 && p[1][0] === "img", value: p };
+      }, "the image after the first paragraph");
+      await saved(a);
+      assert.deepEqual((await pageOf(a)).map(b => b[1]), ["第一步：填写报销单", "", "第二步：主管审批"]);
+
+      // A reader on a phone sees it, loaded, and downloads exactly its bytes.
+      const c = await t.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+      await t.login(c, "carol", "carol-password");
+      await connState(c, "online");
+      await c.getByTestId("sidebar-toggle").first().click();
+      await openPage(c, "报销流程");
+      const img = c.locator('[data-testid="kb-editor"] figure[data-kind="img"] img');
+      await img.waitFor({ timeout: 20_000 });
+      await c.waitForFunction(() => {
+        const i = document.querySelector('[data-testid="kb-editor"] figure img');
+        return i && i.complete && i.naturalWidth === 120;
+      }, null, { timeout: 20_000 });
+      const got = await c.evaluate(async src => {
+        const r = await fetch(src);
+        const d = await crypto.subtle.digest("SHA-256", await r.arrayBuffer());
+        return { status: r.status, sha: Array.from(new Uint8Array(d), b => b.toString(16).padStart(2, "0")).join("") };
+      }, await img.getAttribute("src"));
+      assert.equal(got.status, 200);
+      assert.equal(got.sha, createHash("sha256").update(image).digest("hex"));
+      assert.equal(await c.getByTestId("kb-image").count(), 0, "readers have no toolbar");
+      if (process.env.QIAO_SHOTS) await c.screenshot({ path: `${process.env.QIAO_SHOTS}/kb-image-phone.png` });
     },
   },
 ];

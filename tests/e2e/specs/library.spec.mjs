@@ -10,6 +10,7 @@
 
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
+import { pdf } from "../lib/fixtures.mjs";
 
 const connState = (page, state) =>
   page.waitForSelector(`[data-testid="conn-status"][data-state="${state}"]`, { state: "attached", timeout: 20_000 });
@@ -25,27 +26,6 @@ async function importViaApi(server, rows) {
 async function openLibrary(page, phone = false) {
   if (phone) await page.getByTestId("sidebar-toggle").first().click();
   await page.getByTestId("open-library").click();
-}
-
-/** A one-page PDF saying `text`. */
-function pdf(text) {
-  const objs = [
-    "<< /Type /Catalog /Pages 2 0 R >>",
-    "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 200] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
-    `<< /Length ${text.length + 30} >>\nstream\nBT /F1 24 Tf 40 100 Td (${text}) Tj ET\nendstream`,
-    "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-  ];
-  let out = "%PDF-1.4\n";
-  const offs = [];
-  objs.forEach((o, i) => {
-    offs.push(out.length);
-    out += `${i + 1} 0 obj\n${o}\nendobj\n`;
-  });
-  const xref = out.length;
-  out += `xref\n0 ${objs.length + 1}\n0000000000 65535 f \n` + offs.map(o => `${String(o).padStart(10, "0")} 00000 n \n`).join("");
-  out += `trailer\n<< /Size ${objs.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-  return Buffer.from(out);
 }
 
 const sha = b => createHash("sha256").update(b).digest("hex");

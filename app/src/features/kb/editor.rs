@@ -33,6 +33,7 @@ fn kind_attr(k: &BlockKind) -> &'static str {
         BlockKind::Code => "code",
         BlockKind::Quote => "quote",
         BlockKind::Cell(_) => "td",
+        BlockKind::Image { .. } => "img",
     }
 }
 
@@ -61,6 +62,7 @@ fn tag_of(k: &BlockKind) -> (&'static str, &'static str) {
         BlockKind::Code => ("pre", ""),
         BlockKind::Quote => ("blockquote", ""),
         BlockKind::Cell(_) => ("div", "kb-td"),
+        BlockKind::Image { .. } => ("figure", "kb-img"),
     }
 }
 
@@ -85,6 +87,11 @@ pub fn to_html(blocks: &[Block]) -> String {
     // Cells since the start of the current table: the first row is its header.
     let mut cell = 0usize;
     for b in blocks {
+        if let BlockKind::Image { file, name } = &b.kind {
+            cell = 0;
+            out.push_str(&image_html(file, name));
+            continue;
+        }
         let (tag, class) = tag_of(&b.kind);
         out.push_str(&format!("<{tag} data-kind=\"{}\"", kind_attr(&b.kind)));
         if let BlockKind::Cell(cols) = b.kind {
@@ -131,6 +138,27 @@ pub fn to_html(blocks: &[Block]) -> String {
         out.push_str("<p data-kind=\"p\"><br></p>");
     }
     out
+}
+
+/// Whether a file id can go into a URL as it is (ids are letters and digits; anything else came
+/// from a foreign client and is not fetched).
+fn plain_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// An image block: not editable inside (the caret goes around it), its file and name kept on
+/// the element for [`parse`].
+fn image_html(file: &str, name: &str) -> String {
+    let img = if plain_id(file) {
+        format!("<img src=\"/api/files/{file}\" alt=\"{}\" loading=\"lazy\">", escape(name))
+    } else {
+        String::new()
+    };
+    format!(
+        "<figure data-kind=\"img\" class=\"kb-img\" contenteditable=\"false\" data-file=\"{}\" data-name=\"{}\">{img}</figure>",
+        escape(file),
+        escape(name)
+    )
 }
 
 #[derive(Clone, Default, PartialEq)]
@@ -193,6 +221,10 @@ fn walk_inline(node: &Node, marks: &Marks, runs: &mut Vec<Run>) {
 }
 
 fn block_kind_of(el: &Element) -> BlockKind {
+    if el.get_attribute("data-kind").as_deref() == Some("img") {
+        let attr = |n: &str| el.get_attribute(n).unwrap_or_default();
+        return BlockKind::Image { file: attr("data-file"), name: attr("data-name") };
+    }
     if el.get_attribute("data-kind").as_deref() == Some("td") {
         let cols = el.get_attribute("data-cols").and_then(|c| c.parse::<u8>().ok()).unwrap_or(1);
         return BlockKind::Cell(cols.clamp(1, qiao_model::schema::kb::MAX_TABLE_COLS));
@@ -232,14 +264,17 @@ pub fn parse(root: &Element) -> Vec<Block> {
             Some(el)
                 if !matches!(el.tag_name().as_str(), "B" | "STRONG" | "I" | "EM" | "CODE" | "A" | "SPAN" | "BR") =>
             {
+                let kind = block_kind_of(el);
                 let mut runs = Vec::new();
                 let kids = el.child_nodes();
                 for j in 0..kids.length() {
-                    if let Some(c) = kids.item(j) {
+                    if let Some(c) = kids.item(j)
+                        && !matches!(kind, BlockKind::Image { .. })
+                    {
                         walk_inline(&c, &Marks::default(), &mut runs);
                     }
                 }
-                out.push(Block { kind: block_kind_of(el), runs });
+                out.push(Block { kind, runs });
             }
             _ => {
                 // Loose inline content (typed into an emptied editor): part of a paragraph.
@@ -465,6 +500,31 @@ pub fn insert_table(root: &Element, rows: u32, cols: u32) -> bool {
     if let Some(i) = cells.first().and_then(|c| index_of(root, c)) {
         set_caret(root, (i, 0));
     }
+    true
+}
+
+/// The index of the block holding the caret, if the caret is in the editor.
+pub fn caret_block(root: &Element) -> Option<u32> {
+    caret(root).map(|(i, _)| i)
+}
+
+/// Insert an image block after block `after` (or at the end), followed by an empty paragraph
+/// when nothing follows, so there is always a line to type on below it.
+pub fn insert_image(root: &Element, after: Option<u32>, file: &str, name: &str) -> bool {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return false };
+    let Ok(holder) = doc.create_element("div") else { return false };
+    holder.set_inner_html(&image_html(file, name));
+    let Some(fig) = holder.first_element_child() else { return false };
+    let current = after.and_then(|i| root.children().item(i)).or_else(|| root.last_element_child());
+    let mut els = vec![fig];
+    if current.as_ref().is_none_or(|c| c.next_element_sibling().is_none())
+        && let Ok(p) = doc.create_element("p")
+    {
+        let _ = p.set_attribute("data-kind", "p");
+        p.set_inner_html("<br>");
+        els.push(p);
+    }
+    insert_after(root, current.as_ref(), &els);
     true
 }
 

@@ -232,6 +232,26 @@ const KINDS: [(&str, &str); 8] = [
 ];
 
 /// One page: its title, the toolbar and the editor, bound to the page's document.
+/// Upload an image into the page (readers of the page may download it, the relay checks); its
+/// file id and name. `Err(None)`: no network (the person is told to try again online).
+async fn upload_image(
+    doc: qiao_model::ids::DocumentId,
+    file: web_sys::File,
+    sending: RwSignal<Option<(String, f64)>>,
+) -> Result<(String, String), Option<String>> {
+    use crate::features::chat::uploads::{send_rest, start_upload};
+    let (name, mime, size) = (file.name(), file.type_(), file.size());
+    sending.set(Some((name.clone(), 0.0)));
+    let state =
+        start_upload(qiao_model::api::FileScope::Page(doc), &file, &name, &mime).await.map_err(|s| s.message())?;
+    let stored = send_rest(&file, state, |sent| {
+        sending.set(Some((name.clone(), if size > 0.0 { sent as f64 * 100.0 / size } else { 100.0 })))
+    })
+    .await
+    .map_err(|s| s.message())?;
+    Ok((stored.id, stored.name))
+}
+
 #[component]
 fn PageView(space: String, editable: bool, meta: PageMeta) -> impl IntoView {
     let i18n = expect_i18n();
@@ -256,6 +276,11 @@ fn PageView(space: String, editable: bool, meta: PageMeta) -> impl IntoView {
     let shown_at: StoredValue<Option<u64>> = StoredValue::new(None);
     let composing = StoredValue::new(false);
     let current_kind = RwSignal::new("p".to_string());
+    // An image on its way into the page: where it goes (the block the caret was in when the
+    // button was pressed), its name and progress, or why it could not be sent.
+    let image_at: StoredValue<Option<u32>> = StoredValue::new(None);
+    let image_sending = RwSignal::new(None::<(String, f64)>);
+    let image_error = RwSignal::new(None::<String>);
 
     // The document changed (here or elsewhere): render it unless the editor already shows it.
     Effect::new(move |_| {
@@ -322,6 +347,7 @@ fn PageView(space: String, editable: bool, meta: PageMeta) -> impl IntoView {
                 BlockKind::Code => "code",
                 BlockKind::Quote => "quote",
                 BlockKind::Cell(_) => "td",
+                BlockKind::Image { .. } => "p",
             };
             current_kind.set(key.to_string());
         }
@@ -391,6 +417,33 @@ fn PageView(space: String, editable: bool, meta: PageMeta) -> impl IntoView {
                             }
                         }
                     >"⊞"</button>
+                    <label class="icon-btn kb-tool" data-testid="kb-image" title=move || i18n.t("kb.image")
+                        aria-label=move || i18n.t("kb.image")
+                        on:mousedown=move |_| image_at.set_value(root.get_untracked().and_then(|el| editor::caret_block(&el)))
+                    >
+                        "🖼"
+                        <input type="file" class="sr-only" accept="image/png,image/jpeg,image/gif,image/webp" data-testid="kb-image-input"
+                            on:change=move |ev| {
+                                let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
+                                let Some(file) = input.files().and_then(|l| l.get(0)) else { return };
+                                input.set_value("");
+                                let after = image_at.get_value();
+                                leptos::task::spawn_local(async move {
+                                    match upload_image(doc_id, file, image_sending).await {
+                                        Ok((id, name)) => {
+                                            if let Some(el) = root.get_untracked()
+                                                && editor::insert_image(&el, after, &id, &name)
+                                            {
+                                                read_back();
+                                            }
+                                        }
+                                        Err(why) => image_error.set(Some(why.unwrap_or_else(|| i18n.t("kb.image_offline")))),
+                                    }
+                                    image_sending.set(None);
+                                });
+                            }
+                        />
+                    </label>
                     <span class="kb-toolbar-hint muted">{move || i18n.t("kb.toolbar_hint")}</span>
                 </div>
             })}
@@ -437,6 +490,15 @@ fn PageView(space: String, editable: bool, meta: PageMeta) -> impl IntoView {
                     }
                 }
             ></div>
+            {move || image_sending.get().map(|(name, pct)| view! {
+                <div class="upload-row kb-image-sending" data-testid="kb-image-sending">
+                    <span class="upload-name">{name}</span>
+                    <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=format!("{pct:.0}")>
+                        <div class="progress-bar" style=format!("width: {pct:.1}%")></div>
+                    </div>
+                </div>
+            })}
+            {move || image_error.get().map(|e| view! { <p class="form-error" role="alert" data-testid="kb-image-error">{e}</p> })}
             <Show when=move || !ready.get()>
                 <div class="progress progress-indeterminate"><div class="progress-bar"></div></div>
             </Show>
