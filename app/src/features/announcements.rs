@@ -14,8 +14,13 @@ use qiao_model::acl::{self, Actor, Role};
 use qiao_model::ids::UserId;
 use qiao_model::schema::announcements::{self as ann, Announcement};
 
+/// The announcement to scroll to when the page opens (set by search).
+#[derive(Clone, Copy)]
+pub struct Focus(pub RwSignal<Option<String>>);
+
 /// Open the announcements document (at start, so it reads offline) and return a handle.
 pub fn provide(repo: RepoRef) {
+    provide_context(Focus(RwSignal::new(None)));
     let r = repo.get_value();
     leptos::task::spawn_local(async move {
         r.open(ann::document_id(), ann::genesis).await;
@@ -25,6 +30,36 @@ pub fn provide(repo: RepoRef) {
 /// How many must-read announcements this person has not confirmed (the sidebar's badge).
 pub fn pending_count(repo: RepoRef, me: UserId, dept: Option<String>) -> usize {
     repo.with_value(|r| r.read(ann::document_id(), |d| ann::unacknowledged(d, me, dept.as_deref()).len())).unwrap_or(0)
+}
+
+/// Whether `me` (of department `dept`) sees announcement `a`: everyone's, their department's,
+/// their own; super admins all.
+fn visible_to(a: &Announcement, me: &qiao_model::api::Me, dept: &str) -> bool {
+    !a.deleted && (a.dept.is_empty() || a.dept == dept || me.role == Role::SuperAdmin || a.author == me.id)
+}
+
+/// Announcements `me` sees whose title or text match `q`, best first (offline: the document is
+/// on the device), as (id, title, excerpt).
+pub fn search(repo: RepoRef, me: &qiao_model::api::Me, dept: &str, q: &str) -> Vec<(String, String, String)> {
+    use qiao_model::search::{Entry, Index, Query};
+    let all = repo.with_value(|r| r.read_untracked(ann::document_id(), ann::list)).unwrap_or_default();
+    let mut index = Index::new();
+    for a in all.iter().filter(|a| visible_to(a, me, dept)) {
+        index.upsert(Entry {
+            id: a.id.clone(),
+            channel: qiao_model::ids::ChannelId(String::new()),
+            author: a.author,
+            author_name: String::new(),
+            ts: a.ts,
+            // A title match counts three times, as for pages.
+            text: format!("{t}\n{t}\n{t}\n{}", a.body, t = a.title),
+        });
+    }
+    let hits = index.search(&Query { text: q.to_string(), limit: 10, ..Default::default() });
+    hits.into_iter()
+        .filter_map(|h| all.iter().find(|a| a.id == h.entry.id))
+        .map(|a| (a.id.clone(), a.title.clone(), qiao_model::markdown::excerpt(&a.body, 80)))
+        .collect()
 }
 
 /// My department, from the directory.
@@ -55,15 +90,35 @@ pub fn AnnouncementsPage(sidebar_open: RwSignal<bool>) -> impl IntoView {
     let category = RwSignal::new(String::new());
     let composing = RwSignal::new(false);
     // What I may see: everyone's, and my department's.
+    let viewer = me.clone();
     let shown = Memo::new(move |_| {
         let d = dept.get().unwrap_or_default();
         let c = category.get();
         all.get()
             .into_iter()
-            .filter(|a| a.dept.is_empty() || a.dept == d || me.role == Role::SuperAdmin || a.author == my_id)
+            .filter(|a| visible_to(a, &viewer, &d))
             .filter(|a| c.is_empty() || a.category == c)
             .collect::<Vec<_>>()
     });
+
+    // Opened from search: show that announcement (its category filter cleared), scrolled to and
+    // marked for a moment.
+    if let Some(Focus(focus)) = use_context::<Focus>() {
+        Effect::new(move |_| {
+            let Some(id) = focus.get() else { return };
+            category.set(String::new());
+            request_animation_frame(move || {
+                let el = web_sys::window()
+                    .and_then(|w| w.document())
+                    .and_then(|d| d.query_selector(&format!("[data-ann-id=\"{id}\"]")).ok().flatten());
+                if let Some(el) = el {
+                    el.scroll_into_view();
+                    let _ = el.class_list().add_1("ann-focus");
+                }
+                focus.set(None);
+            });
+        });
+    }
 
     view! {
         <header class="chat-header">
@@ -125,7 +180,7 @@ pub fn AnnouncementsPage(sidebar_open: RwSignal<bool>) -> impl IntoView {
                     let pinned = a.pinned;
                     let id_pin = a.id.clone();
                     view! {
-                        <li class="ann-card" class:ann-pinned=a.pinned data-testid="ann-item" data-title=a.title.clone()>
+                        <li class="ann-card" class:ann-pinned=a.pinned data-testid="ann-item" data-title=a.title.clone() data-ann-id=a.id.clone()>
                             <div class="ann-head">
                                 {a.pinned.then(|| view! { <span class="chip chip-label">{i18n.t("ann.pinned")}</span> })}
                                 {(!a.category.is_empty()).then(|| view! { <span class="chip">{a.category.clone()}</span> })}

@@ -14,6 +14,7 @@ pub mod people;
 pub mod poll;
 pub mod presence;
 pub mod read_state;
+pub mod search_more;
 pub mod search_panel;
 pub mod shell;
 pub mod sidebar;

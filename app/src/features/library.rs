@@ -40,6 +40,13 @@ pub struct LibraryState {
 }
 
 impl LibraryState {
+    /// The state for the whole session (search opens folders from anywhere).
+    pub fn provide() -> LibraryState {
+        let s = LibraryState::new();
+        provide_context(s);
+        s
+    }
+
     fn new() -> LibraryState {
         let selected: Option<String> = storage::get(SELECTED_KEY);
         let listing = selected.as_deref().and_then(|s| storage::get_json(&listing_key(s)));
@@ -113,7 +120,7 @@ fn place_key(p: &Place) -> String {
 }
 
 /// Files whose names match `q`, best first: the same tokenizer and ranking as message search.
-fn find(files: &[FileBrief], q: &str) -> Vec<FileBrief> {
+pub fn find(files: &[FileBrief], q: &str) -> Vec<FileBrief> {
     let mut index = Index::new();
     for f in files {
         // Extensions split off so that "pdf" and "合同" both find "合同.pdf".
@@ -169,8 +176,7 @@ fn FolderTree(state: LibraryState, parent: Option<String>, place: Place, depth: 
 #[component]
 pub fn LibraryPage(sidebar_open: RwSignal<bool>) -> impl IntoView {
     let i18n = expect_i18n();
-    let state = LibraryState::new();
-    provide_context(state);
+    let state = expect_library();
     leptos::task::spawn_local(state.refresh());
     // Back online: what changed meanwhile.
     let status = crate::contexts::expect_repo().with_value(|r| r.status);

@@ -189,4 +189,66 @@ export default [
       await ctxC.setOffline(false);
     },
   },
+  {
+    name: "search (Ctrl+K) finds pages, announcements and file names, offline, and opens each",
+    timeout: 180_000,
+    fn: async t => {
+      const server = await t.startServer();
+      await server.addUser("alice", "alice-password", "Alice 王", "super_admin");
+      const ctx = await t.newContext();
+      const a = await ctx.newPage();
+      await t.login(a, "alice", "alice-password");
+      await connState(a, "online");
+
+      // A page, an announcement and a file, each about travel expenses (差旅报销).
+      await a.getByTestId("open-kb").click();
+      await a.getByTestId("kb-new-page").click();
+      await a.getByTestId("kb-new-title").fill("差旅报销制度");
+      await a.getByTestId("kb-template-blank").check();
+      await a.getByTestId("kb-create").click();
+      await a.getByTestId("kb-editor").waitFor();
+      await a.getByTestId("kb-editor").click();
+      await a.keyboard.type("机票和酒店凭发票报销。");
+      await a.getByTestId("open-announcements").click();
+      await a.getByTestId("ann-new").click();
+      await a.getByTestId("ann-title").fill("差旅报销新规");
+      await a.getByTestId("ann-body").fill("12 月起差旅报销须在 30 天内提交。");
+      await a.getByTestId("ann-publish").click();
+      await a.locator('[data-testid="ann-item"][data-title="差旅报销新规"]').waitFor();
+      await openLibrary(a);
+      await a.getByTestId("lib-new-folder").click();
+      await a.getByTestId("lib-folder-name").fill("财务表格");
+      await a.getByTestId("lib-folder-create").click();
+      await a.getByTestId("lib-upload-input").setInputFiles({ name: "差旅报销单.xlsx", mimeType: "application/vnd.ms-excel", buffer: Buffer.from("报销单 bytes") });
+      await row(a, "差旅报销单.xlsx").waitFor({ timeout: 30_000 });
+      await a.waitForFunction(() => document.querySelector(".app-shell")?.dataset.saving === "false", null, { timeout: 20_000 });
+
+      // Offline, from the chat: one search finds all three kinds.
+      await ctx.setOffline(true);
+      await connState(a, "offline");
+      await a.getByTestId("open-kb").click();
+      const search = async () => {
+        await a.keyboard.press("Control+k");
+        await a.getByTestId("search-input").fill("差旅报销");
+      };
+      await search();
+      for (const kind of ["search.kind.pages", "search.kind.announcements", "search.kind.files"]) {
+        await a.locator(`[data-testid="search-group"][data-kind="${kind}"]`).waitFor({ timeout: 20_000 });
+      }
+      await a.screenshot({ path: t.artifact("search-all-zh.png") });
+
+      // Each opens where it lives.
+      await a.locator('[data-testid="search-other"][data-title="差旅报销单.xlsx"]').click();
+      await a.locator('[data-testid="lib-folder-head"][data-name="财务表格"]').waitFor();
+      await row(a, "差旅报销单.xlsx").waitFor();
+      await search();
+      await a.locator('[data-testid="search-other"][data-title="差旅报销新规"]').click();
+      await a.locator('[data-testid="ann-item"][data-title="差旅报销新规"].ann-focus').waitFor();
+      await search();
+      await a.locator('[data-testid="search-other"][data-title="差旅报销制度"]').click();
+      await a.locator('[data-testid="kb-page-title"]').waitFor();
+      assert.equal(await a.getByTestId("kb-page-title").inputValue(), "差旅报销制度");
+      await ctx.setOffline(false);
+    },
+  },
 ];

@@ -131,6 +131,24 @@ pub fn SearchPanel(open: RwSignal<bool>, repo: RepoRef) -> impl IntoView {
         })
     });
 
+    // Pages, announcements and file names too.
+    let others = super::search_more::Others::new(repo);
+    let me = crate::contexts::expect_session().me.get_untracked().expect("logged in");
+    let directory = super::people::expect_people();
+    let groups = Memo::new(move |_| {
+        let q = text.get();
+        if q.trim().is_empty() {
+            return Vec::new();
+        }
+        let dept = directory.list.with(|l| {
+            l.iter()
+                .find(|u| u.id == me.id)
+                .and_then(|u| u.department.as_ref().map(|d| d.0.clone()))
+                .unwrap_or_default()
+        });
+        others.find(&q, &me, &dept)
+    });
+
     let go = move |r: &Result| {
         channels.select(r.channel.clone());
         focus.0.set(Some(r.id.clone()));
@@ -201,11 +219,15 @@ pub fn SearchPanel(open: RwSignal<bool>, repo: RepoRef) -> impl IntoView {
                     </select>
                 </div>
                 <div class="search-results" data-testid="search-results">
-                    <Show when=move || !text.with(|t| t.trim().is_empty()) && results.with(|r| r.is_empty())>
+                    <super::search_more::OtherResults groups=groups others=others open=open />
+                    <Show when=move || !text.with(|t| t.trim().is_empty()) && results.with(|r| r.is_empty()) && groups.with(|g| g.is_empty())>
                         <p class="muted search-empty">{move || i18n.t("search.nothing")}</p>
                     </Show>
                     <Show when=move || text.with(|t| t.trim().is_empty())>
                         <p class="muted search-empty">{move || i18n.t("search.hint")}</p>
+                    </Show>
+                    <Show when=move || !groups.with(|g| g.is_empty()) && !results.with(|r| r.is_empty())>
+                        <h4 class="search-group-title">{move || i18n.t("search.kind.messages")}</h4>
                     </Show>
                     <For
                         each=move || results.get()

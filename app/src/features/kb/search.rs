@@ -20,7 +20,11 @@ pub struct Found {
 
 /// Pages matching `q`, best first.
 pub fn search(q: &str) -> Vec<Found> {
-    let kb_ctx = expect_kb();
+    search_in(expect_kb(), q)
+}
+
+/// [`search`] with the knowledge base given (from where its context is not reachable).
+pub fn search_in(kb_ctx: super::Kb, q: &str) -> Vec<Found> {
     let repo = kb_ctx.repo();
     let mut index = Index::new();
     let mut meta = std::collections::HashMap::new();
