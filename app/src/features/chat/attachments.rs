@@ -77,6 +77,33 @@ pub fn FileCard(
     }
 }
 
+/// One file on its way: its name, a progress bar, and `label` (how far it got, or that it waits
+/// or was refused; by default bytes sent of its size), then whatever `children` add. Used
+/// wherever files are sent: chat, task and ticket attachments, the file library, page images.
+#[component]
+pub fn ProgressRow(
+    name: String,
+    sent: u64,
+    size: u64,
+    #[prop(default = None)] label: Option<String>,
+    #[prop(default = "upload-row")] testid: &'static str,
+    #[prop(default = "sending")] state: &'static str,
+    #[prop(optional)] children: Option<Children>,
+) -> impl IntoView {
+    let pct = if size == 0 { 100.0 } else { sent as f64 * 100.0 / size as f64 };
+    let label = label.unwrap_or_else(|| format!("{} / {}", human_size(sent), human_size(size)));
+    view! {
+        <div class="upload-row" data-testid=testid data-state=state data-name=name.clone()>
+            <span class="upload-name">{name.clone()}</span>
+            <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=format!("{pct:.0}")>
+                <div class="progress-bar" style=format!("width: {pct:.1}%")></div>
+            </div>
+            <span class="muted upload-state">{label}</span>
+            {children.map(|c| c())}
+        </div>
+    }
+}
+
 /// The files on their way into `channel`, with progress.
 #[component]
 pub fn UploadRows(channel: ChannelId) -> impl IntoView {
@@ -93,7 +120,6 @@ pub fn UploadRows(channel: ChannelId) -> impl IntoView {
                     each=move || mine.get()
                     key=|i| (i.key.clone(), i.sent, format!("{:?}", i.status))
                     children=move |i| {
-                        let pct = if i.size == 0 { 0.0 } else { i.sent as f64 * 100.0 / i.size as f64 };
                         let key = i.key.clone();
                         let (state, label) = match &i.status {
                             Status::Waiting => ("waiting", i18n.t("files.waiting")),
@@ -102,18 +128,7 @@ pub fn UploadRows(channel: ChannelId) -> impl IntoView {
                         };
                         let refused = matches!(i.status, Status::Refused(_));
                         view! {
-                            <div class="upload-row" data-testid="upload-row" data-state=state data-name=i.name.clone()>
-                                <span class="upload-name">{i.name.clone()}</span>
-                                <div
-                                    class="progress"
-                                    role="progressbar"
-                                    aria-valuemin="0"
-                                    aria-valuemax="100"
-                                    aria-valuenow=format!("{pct:.0}")
-                                >
-                                    <div class="progress-bar" style=format!("width: {pct:.1}%")></div>
-                                </div>
-                                <span class="muted upload-state">{label}</span>
+                            <ProgressRow name=i.name.clone() sent=i.sent size=i.size label=Some(label) state=state>
                                 {refused.then(|| view! {
                                     <button
                                         class="icon-btn"
@@ -122,7 +137,7 @@ pub fn UploadRows(channel: ChannelId) -> impl IntoView {
                                         on:click=move |_| uploads.dismiss(&key)
                                     >"✕"</button>
                                 })}
-                            </div>
+                            </ProgressRow>
                         }
                     }
                 />

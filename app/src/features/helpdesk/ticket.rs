@@ -7,7 +7,7 @@
 
 use super::{StatusBadge, category_label, duration, expect_helpdesk, short_time};
 use crate::contexts::{RepoRef, expect_repo, expect_session};
-use crate::features::chat::attachments::{kind, url};
+use crate::features::chat::attachments::{ProgressRow, kind, url};
 use crate::features::chat::uploads::{human_size, send_rest, start_upload};
 use crate::i18n::expect_i18n;
 use crate::storage::now_ms;
@@ -356,18 +356,7 @@ fn TicketFiles(summary: TicketSummary, files: Memo<Vec<TicketFile>>) -> impl Int
                     </li>
                 }).collect_view()}
             </ul>
-            {move || sending.get().map(|s| {
-                let pct = if s.size == 0 { 100.0 } else { s.sent as f64 * 100.0 / s.size as f64 };
-                view! {
-                    <div class="upload-row" data-testid="hd-file-sending">
-                        <span class="upload-name">{s.name.clone()}</span>
-                        <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=format!("{pct:.0}")>
-                            <div class="progress-bar" style=format!("width: {pct:.1}%")></div>
-                        </div>
-                        <span class="muted upload-state">{format!("{} / {}", human_size(s.sent), human_size(s.size))}</span>
-                    </div>
-                }
-            })}
+            {move || sending.get().map(|s| view! { <ProgressRow name=s.name sent=s.sent size=s.size testid="hd-file-sending" /> })}
             {move || error.get().map(|e| view! { <p class="form-error" role="alert" data-testid="hd-file-error">{e}</p> })}
             <label class="btn btn-secondary btn-sm hd-file-add">
                 {move || i18n.t("helpdesk.attach")}

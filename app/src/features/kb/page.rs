@@ -237,16 +237,14 @@ const KINDS: [(&str, &str); 8] = [
 async fn upload_image(
     doc: qiao_model::ids::DocumentId,
     file: web_sys::File,
-    sending: RwSignal<Option<(String, f64)>>,
+    sending: RwSignal<Option<(String, u64, u64)>>,
 ) -> Result<(String, String), Option<String>> {
     use crate::features::chat::uploads::{send_rest, start_upload};
-    let (name, mime, size) = (file.name(), file.type_(), file.size());
-    sending.set(Some((name.clone(), 0.0)));
+    let (name, mime, size) = (file.name(), file.type_(), file.size() as u64);
+    sending.set(Some((name.clone(), 0, size)));
     let state =
         start_upload(qiao_model::api::FileScope::Page(doc), &file, &name, &mime).await.map_err(|s| s.message())?;
-    let stored = send_rest(&file, state, |sent| {
-        sending.set(Some((name.clone(), if size > 0.0 { sent as f64 * 100.0 / size } else { 100.0 })))
-    })
+    let stored = send_rest(&file, state, |sent| sending.set(Some((name.clone(), sent, size))))
     .await
     .map_err(|s| s.message())?;
     Ok((stored.id, stored.name))
@@ -279,7 +277,7 @@ fn PageView(space: String, editable: bool, meta: PageMeta) -> impl IntoView {
     // An image on its way into the page: where it goes (the block the caret was in when the
     // button was pressed), its name and progress, or why it could not be sent.
     let image_at: StoredValue<Option<u32>> = StoredValue::new(None);
-    let image_sending = RwSignal::new(None::<(String, f64)>);
+    let image_sending = RwSignal::new(None::<(String, u64, u64)>);
     let image_error = RwSignal::new(None::<String>);
 
     // The document changed (here or elsewhere): render it unless the editor already shows it.
@@ -490,12 +488,9 @@ fn PageView(space: String, editable: bool, meta: PageMeta) -> impl IntoView {
                     }
                 }
             ></div>
-            {move || image_sending.get().map(|(name, pct)| view! {
-                <div class="upload-row kb-image-sending" data-testid="kb-image-sending">
-                    <span class="upload-name">{name}</span>
-                    <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=format!("{pct:.0}")>
-                        <div class="progress-bar" style=format!("width: {pct:.1}%")></div>
-                    </div>
+            {move || image_sending.get().map(|(name, sent, size)| view! {
+                <div class="kb-image-sending">
+                    <crate::features::chat::attachments::ProgressRow name=name sent=sent size=size testid="kb-image-sending" />
                 </div>
             })}
             {move || image_error.get().map(|e| view! { <p class="form-error" role="alert" data-testid="kb-image-error">{e}</p> })}

@@ -87,17 +87,9 @@ async fn wait(progress: &impl Fn(u64, bool), sent: u64) {
 #[component]
 pub fn SendingRow(s: Sending) -> impl IntoView {
     let i18n = crate::i18n::expect_i18n();
-    let pct = if s.size == 0 { 100.0 } else { s.sent as f64 * 100.0 / s.size as f64 };
-    let size = crate::features::chat::uploads::human_size;
+    let label = s.waiting.then(|| i18n.t("library.waiting_network"));
     view! {
-        <div class="upload-row" data-testid="lib-sending" data-name=s.name.clone()>
-            <span class="upload-name">{s.name.clone()}</span>
-            <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=format!("{pct:.0}")>
-                <div class="progress-bar" style=format!("width: {pct:.1}%")></div>
-            </div>
-            <span class="muted upload-state">
-                {if s.waiting { i18n.t("library.waiting_network") } else { format!("{} / {}", size(s.sent), size(s.size)) }}
-            </span>
-        </div>
+        <crate::features::chat::attachments::ProgressRow name=s.name sent=s.sent size=s.size label=label
+            testid="lib-sending" state=if s.waiting { "waiting" } else { "sending" } />
     }
 }

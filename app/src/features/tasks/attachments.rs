@@ -9,8 +9,8 @@
 //! so and the file stays where it was on their device.
 
 use super::{Projects, expect_projects};
-use crate::features::chat::attachments::FileCard;
-use crate::features::chat::uploads::{human_size, send_rest, start_upload};
+use crate::features::chat::attachments::{FileCard, ProgressRow};
+use crate::features::chat::uploads::{send_rest, start_upload};
 use crate::i18n::expect_i18n;
 use crate::storage::now_ms;
 use leptos::prelude::*;
@@ -103,18 +103,7 @@ pub fn TaskFiles(project: ProjectId, task_id: String, files: Vec<TaskFile>, edit
                     }
                 }).collect_view()}
             </ul>
-            {move || sending.get().map(|s| {
-                let pct = if s.size == 0 { 100.0 } else { s.sent as f64 * 100.0 / s.size as f64 };
-                view! {
-                    <div class="upload-row" data-testid="task-file-sending">
-                        <span class="upload-name">{s.name.clone()}</span>
-                        <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=format!("{pct:.0}")>
-                            <div class="progress-bar" style=format!("width: {pct:.1}%")></div>
-                        </div>
-                        <span class="muted upload-state">{format!("{} / {}", human_size(s.sent), human_size(s.size))}</span>
-                    </div>
-                }
-            })}
+            {move || sending.get().map(|s| view! { <ProgressRow name=s.name sent=s.sent size=s.size testid="task-file-sending" /> })}
             {move || error.get().map(|e| view! { <p class="form-error" role="alert" data-testid="task-file-error">{e}</p> })}
             {editable.then(|| view! {
                 <label class="btn btn-secondary btn-sm task-file-add">
