@@ -3,8 +3,7 @@
 // list shows who has and who has not. Employees get no publish button.
 
 import assert from "node:assert/strict";
-
-const connState = (page, state) => page.waitForSelector(`[data-testid="conn-status"][data-state="${state}"]`, { state: "attached", timeout: 20_000 });
+import { connState } from "../lib/wait.mjs";
 
 export default [
   {

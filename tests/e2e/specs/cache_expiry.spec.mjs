@@ -4,17 +4,7 @@
 // Nothing is lost on the relay: logging in again brings the conversation back.
 
 import assert from "node:assert/strict";
-
-const connState = (page, state) => page.waitForSelector(`[data-testid="conn-status"][data-state="${state}"]`, { state: "attached", timeout: 20_000 });
-
-async function serviceWorkerReady(page) {
-  await page.evaluate(async () => {
-    await navigator.serviceWorker.ready;
-    if (!navigator.serviceWorker.controller) {
-      await new Promise(r => navigator.serviceWorker.addEventListener("controllerchange", r, { once: true }));
-    }
-  });
-}
+import { connState, serviceWorkerReady } from "../lib/wait.mjs";
 
 const chunkCount = page =>
   page.evaluate(

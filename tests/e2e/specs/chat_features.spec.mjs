@@ -2,36 +2,16 @@
 // deletes, pins and replies — and the offline merge of all of them.
 
 import assert from "node:assert/strict";
+import { connState, serviceWorkerReady, until } from "../lib/wait.mjs";
 
 const texts = page => page.$$eval('[data-testid="message-text"]', els => els.map(e => e.textContent.trim()));
 const row = (page, text) => page.locator('[data-testid="message"]', { has: page.locator('[data-testid="message-text"]', { hasText: text }) });
-const connState = (page, state) => page.waitForSelector(`[data-testid="conn-status"][data-state="${state}"]`, { timeout: 20_000 });
 
 async function send(page, text) {
   const box = page.getByTestId("composer-input");
   await box.fill(text);
   await box.press("Enter");
   await page.waitForFunction(() => document.querySelector('[data-testid="composer-input"]').value === "", null, { timeout: 10_000 });
-}
-
-async function until(page, what, fn, timeout = 20_000) {
-  const deadline = Date.now() + timeout;
-  let last;
-  while (Date.now() < deadline) {
-    last = await fn();
-    if (last === true) return;
-    await page.waitForTimeout(100);
-  }
-  throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-}
-
-async function serviceWorkerReady(page) {
-  await page.evaluate(async () => {
-    await navigator.serviceWorker.ready;
-    if (!navigator.serviceWorker.controller) {
-      await new Promise(r => navigator.serviceWorker.addEventListener("controllerchange", r, { once: true }));
-    }
-  });
 }
 
 const XSS = [

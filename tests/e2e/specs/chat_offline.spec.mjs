@@ -4,6 +4,7 @@
 // is missing.
 
 import assert from "node:assert/strict";
+import { connState, serviceWorkerReady } from "../lib/wait.mjs";
 
 const texts = page => page.$$eval('[data-testid="message-text"]', els => els.map(e => e.textContent.trim()));
 
@@ -26,17 +27,7 @@ async function send(page, text) {
   await page.waitForFunction(t => [...document.querySelectorAll('[data-testid="message-text"]')].some(e => e.textContent.trim() === t), text, { polling: 100, timeout: 10_000 });
 }
 
-const connState = (page, state) => page.waitForSelector(`[data-testid="conn-status"][data-state="${state}"]`, { timeout: 20_000 });
-
 /** Until the service worker controls the page and has the app shell cached. */
-async function serviceWorkerReady(page) {
-  await page.evaluate(async () => {
-    await navigator.serviceWorker.ready;
-    if (!navigator.serviceWorker.controller) {
-      await new Promise(r => navigator.serviceWorker.addEventListener("controllerchange", r, { once: true }));
-    }
-  });
-}
 
 // The app is not writing to IndexedDB right now.
 // (Polled on a timer: a background tab runs no animation frames, Playwright's default.)

@@ -2,8 +2,8 @@
 // a member who is removed: the conversation leaves their sidebar and its local copy is wiped.
 
 import assert from "node:assert/strict";
+import { connState } from "../lib/wait.mjs";
 
-const connState = (page, state) => page.waitForSelector(`[data-testid="conn-status"][data-state="${state}"]`, { timeout: 20_000 });
 const item = (page, name) => page.locator(`[data-testid="channel-item"][data-channel-name="${name}"]`);
 
 async function send(page, text) {

@@ -5,8 +5,7 @@
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { png } from "../lib/fixtures.mjs";
-
-const connState = (page, state) => page.waitForSelector(`[data-testid="conn-status"][data-state="${state}"]`, { state: "attached", timeout: 20_000 });
+import { connState } from "../lib/wait.mjs";
 
 const PNG = png(64, 48);
 

@@ -3,8 +3,8 @@
 
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
+import { connState } from "../lib/wait.mjs";
 
-const connState = (page, state) => page.waitForSelector(`[data-testid="conn-status"][data-state="${state}"]`, { state: "attached", timeout: 20_000 });
 const item = (page, name) => page.locator(`[data-testid="channel-item"][data-channel-name="${name}"]`);
 
 async function send(page, text) {

@@ -6,9 +6,8 @@
 // 390 px phone).
 
 import assert from "node:assert/strict";
+import { connState } from "../lib/wait.mjs";
 
-const connState = (page, state) =>
-  page.waitForSelector(`[data-testid="conn-status"][data-state="${state}"]`, { state: "attached", timeout: 20_000 });
 const PHONE = { width: 390, height: 844 };
 
 async function openHelpdesk(page, phone = false) {

@@ -9,8 +9,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { png } from "../lib/fixtures.mjs";
-
-const connState = (page, state) => page.waitForSelector(`[data-testid="conn-status"][data-state="${state}"]`, { state: "attached", timeout: 20_000 });
+import { connState } from "../lib/wait.mjs";
 
 // The page as data: one entry per block, [tag, text, bold texts].
 const pageOf = page =>

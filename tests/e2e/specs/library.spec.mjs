@@ -11,9 +11,8 @@
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { pdf } from "../lib/fixtures.mjs";
+import { connState } from "../lib/wait.mjs";
 
-const connState = (page, state) =>
-  page.waitForSelector(`[data-testid="conn-status"][data-state="${state}"]`, { state: "attached", timeout: 20_000 });
 const PHONE = { width: 390, height: 844 };
 
 async function importViaApi(server, rows) {

@@ -3,33 +3,13 @@
 // choice moves rather than adds; the author closes the poll and no one can vote after.
 
 import assert from "node:assert/strict";
+import { connState, serviceWorkerReady, until } from "../lib/wait.mjs";
 
-const connState = (page, state) => page.waitForSelector(`[data-testid="conn-status"][data-state="${state}"]`, { state: "attached", timeout: 20_000 });
 const poll = page => page.locator('[data-testid="message"]', { has: page.getByTestId("poll") }).first();
 const option = (page, label) => poll(page).locator('[data-testid="poll-option"]', { hasText: label });
 
 async function counts(page) {
   return poll(page).locator('[data-testid="poll-option"]').evaluateAll(els => els.map(e => Number(e.dataset.count)));
-}
-
-async function until(page, what, fn, timeout = 30_000) {
-  const deadline = Date.now() + timeout;
-  let last;
-  while (Date.now() < deadline) {
-    last = await fn();
-    if (last === true) return;
-    await page.waitForTimeout(150);
-  }
-  throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-}
-
-async function serviceWorkerReady(page) {
-  await page.evaluate(async () => {
-    await navigator.serviceWorker.ready;
-    if (!navigator.serviceWorker.controller) {
-      await new Promise(r => navigator.serviceWorker.addEventListener("controllerchange", r, { once: true }));
-    }
-  });
 }
 
 export default [
@@ -68,9 +48,9 @@ export default [
       // Bob votes, then changes his mind: a single choice moves.
       await option(b, "爬山").waitFor({ timeout: 20_000 });
       await option(b, "爬山").click();
-      await until(b, "bob's first vote", async () => JSON.stringify(await counts(b)) === "[1,0,0]" || (await counts(b)));
+      await until(b, "bob's first vote", async () => JSON.stringify(await counts(b)) === "[1,0,0]" || (await counts(b)), 30_000);
       await option(b, "聚餐").click();
-      await until(b, "bob's vote moved", async () => JSON.stringify(await counts(b)) === "[0,0,1]" || (await counts(b)));
+      await until(b, "bob's vote moved", async () => JSON.stringify(await counts(b)) === "[0,0,1]" || (await counts(b)), 30_000);
 
       // Carol votes offline; Alice votes online meanwhile.
       await serviceWorkerReady(c);
@@ -79,10 +59,10 @@ export default [
       await connState(c, "offline");
       await option(c, "密室逃脱").click();
       await option(a, "聚餐").click();
-      await until(a, "two votes at alice", async () => JSON.stringify(await counts(a)) === "[0,0,2]" || (await counts(a)));
+      await until(a, "two votes at alice", async () => JSON.stringify(await counts(a)) === "[0,0,2]" || (await counts(a)), 30_000);
       await c.context().setOffline(false);
       for (const page of [a, b, c]) {
-        await until(page, "every vote everywhere", async () => JSON.stringify(await counts(page)) === "[0,1,2]" || (await counts(page)));
+        await until(page, "every vote everywhere", async () => JSON.stringify(await counts(page)) === "[0,1,2]" || (await counts(page)), 30_000);
         assert.equal(await poll(page).getByTestId("poll").getAttribute("data-voters"), "3");
       }
       assert.equal(await option(c, "密室逃脱").getAttribute("aria-pressed"), "true", "carol sees her own choice marked");
@@ -91,7 +71,7 @@ export default [
       assert.equal(await poll(b).getByTestId("poll-close").count(), 0);
       await poll(a).getByTestId("poll-close").click();
       for (const page of [a, b]) {
-        await until(page, "closed", async () => (await poll(page).getByTestId("poll").getAttribute("data-closed")) === "true");
+        await until(page, "closed", async () => (await poll(page).getByTestId("poll").getAttribute("data-closed")) === "true", 30_000);
       }
       assert.ok(await option(b, "爬山").isDisabled(), "a closed poll's options cannot be clicked");
       if (process.env.QIAO_SHOTS) {

@@ -1,7 +1,8 @@
 // Presence: in a direct message, each side sees the other online while the app is open, and
 // away once they close it.
 
-const connState = (page, state) => page.waitForSelector(`[data-testid="conn-status"][data-state="${state}"]`, { state: "attached", timeout: 20_000 });
+import { connState } from "../lib/wait.mjs";
+
 const item = (page, name) => page.locator(`[data-testid="channel-item"][data-channel-name="${name}"]`);
 const dot = (page, name, online) =>
   page.waitForSelector(`[data-testid="channel-item"][data-channel-name="${name}"] [data-online="${online}"]`, { state: "attached", timeout: 20_000 });

@@ -11,8 +11,8 @@
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import http from "node:http";
+import { connState } from "../lib/wait.mjs";
 
-const connState = (page, state) => page.waitForSelector(`[data-testid="conn-status"][data-state="${state}"]`, { state: "attached", timeout: 20_000 });
 const item = (page, name) => page.locator(`[data-testid="channel-item"][data-channel-name="${name}"]`);
 // Alice sees Bob's presence: his app says "gone" on the same socket just before it closes.
 const dot = (page, name, online) =>

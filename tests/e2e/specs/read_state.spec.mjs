@@ -2,9 +2,9 @@
 // follows the reader to their other device.
 
 import assert from "node:assert/strict";
+import { connState } from "../lib/wait.mjs";
 
 // (attached, not visible: on a phone the sidebar holding it is closed)
-const connState = (page, state) => page.waitForSelector(`[data-testid="conn-status"][data-state="${state}"]`, { state: "attached", timeout: 20_000 });
 const item = (page, name) => page.locator(`[data-testid="channel-item"][data-channel-name="${name}"]`);
 const badge = (page, name) => item(page, name).getByTestId("unread-badge");
 

@@ -1,7 +1,8 @@
 // Read receipts (已读): in a direct message the sender's message turns from 未读 to 已读 when the
 // other person reads it; in a small group it counts the readers.
 
-const connState = (page, state) => page.waitForSelector(`[data-testid="conn-status"][data-state="${state}"]`, { state: "attached", timeout: 20_000 });
+import { connState } from "../lib/wait.mjs";
+
 const item = (page, name) => page.locator(`[data-testid="channel-item"][data-channel-name="${name}"]`);
 
 async function send(page, text) {

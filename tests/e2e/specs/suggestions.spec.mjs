@@ -5,9 +5,8 @@
 // page shows Bob's name on the anonymous suggestion.
 
 import assert from "node:assert/strict";
+import { connState } from "../lib/wait.mjs";
 
-const connState = (page, state) =>
-  page.waitForSelector(`[data-testid="conn-status"][data-state="${state}"]`, { state: "attached", timeout: 20_000 });
 const item = (page, text) => page.getByTestId("sug-item").filter({ hasText: text });
 
 const ANON = "会议室投影仪经常连不上，希望统一更换";

@@ -8,9 +8,7 @@
 
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-
-const connState = (page, state) =>
-  page.waitForSelector(`[data-testid="conn-status"][data-state="${state}"]`, { state: "attached", timeout: 20_000 });
+import { connState } from "../lib/wait.mjs";
 
 async function importViaApi(server, rows) {
   const admin = await server.login("admin", server.adminPassword);

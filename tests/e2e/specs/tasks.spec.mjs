@@ -4,8 +4,7 @@
 // card while offline end with one identical board.
 
 import assert from "node:assert/strict";
-
-const connState = (page, state) => page.waitForSelector(`[data-testid="conn-status"][data-state="${state}"]`, { state: "attached", timeout: 20_000 });
+import { connState } from "../lib/wait.mjs";
 
 // The board as data: column id → card titles, in order.
 const boardOf = page =>

@@ -2,8 +2,7 @@
 // message in the conversation shows how many replies it has; the link opens the thread.
 
 import assert from "node:assert/strict";
-
-const connState = (page, state) => page.waitForSelector(`[data-testid="conn-status"][data-state="${state}"]`, { state: "attached", timeout: 20_000 });
+import { connState } from "../lib/wait.mjs";
 
 async function send(page, text) {
   const box = page.getByTestId("composer-input");
