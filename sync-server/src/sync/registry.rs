@@ -36,6 +36,7 @@ use std::sync::{Arc, Mutex};
 fn check_change(
     kind: &DocKind,
     change: &automerge::Change,
+    decoded: &automerge::ExpandedChange,
     conn: &ConnCtx,
     owns: bool,
     actor: Option<&qiao_model::acl::Actor>,
@@ -49,7 +50,7 @@ fn check_change(
     if change.actor_id().to_bytes() == actor::GENESIS_ACTOR && kind.genesis().is_some() {
         return Some("a change under the genesis actor that is not the document's genesis".into());
     }
-    if let Some(key) = qiao_model::schema::forbidden_key(&change.decode()) {
+    if let Some(key) = qiao_model::schema::forbidden_key(decoded) {
         return Some(format!("the key {key:?} is not allowed in any document"));
     }
     match kind {
@@ -59,7 +60,7 @@ fn check_change(
                 moderate: conn.role != qiao_model::acl::Role::Employee,
                 mention_all: qiao_model::acl::mention_all(&actor).is_ok(),
             };
-            chat::validate(&change.decode(), conn.user, powers).err().map(|v| v.to_string())
+            chat::validate(decoded, conn.user, powers).err().map(|v| v.to_string())
         }
         // Read-only over sync for everyone; only `Registry::server_change` writes it.
         DocKind::Directory => Some("the directory is written by the relay only".into()),
@@ -76,7 +77,7 @@ fn check_change(
                     _ => Some(actor.dept.as_ref().map(|d| d.0.clone()).unwrap_or_default()),
                 },
             };
-            announcements::validate(&change.decode(), conn.user, &powers).err().map(|v| v.to_string())
+            announcements::validate(decoded, conn.user, &powers).err().map(|v| v.to_string())
         }
         DocKind::Surveys => {
             let Some(actor) = actor else { return Some("your account is not active".into()) };
@@ -88,23 +89,23 @@ fn check_change(
                     _ => Some(actor.dept.as_ref().map(|d| d.0.clone()).unwrap_or_default()),
                 },
             };
-            qiao_model::schema::surveys::validate(&change.decode(), conn.user, &powers).err().map(|v| v.to_string())
+            qiao_model::schema::surveys::validate(decoded, conn.user, &powers).err().map(|v| v.to_string())
         }
         DocKind::Suggestions => {
             let Some(actor) = actor else { return Some("your account is not active".into()) };
             let powers =
                 qiao_model::schema::suggestions::Powers { moderate: actor.role != qiao_model::acl::Role::Employee };
-            qiao_model::schema::suggestions::validate(&change.decode(), conn.user, &powers).err().map(|v| v.to_string())
+            qiao_model::schema::suggestions::validate(decoded, conn.user, &powers).err().map(|v| v.to_string())
         }
         DocKind::Ticket { .. } => {
             let Some(powers) = ticket else { return Some("not a ticket you may write".into()) };
-            qiao_model::schema::helpdesk::validate(&change.decode(), conn.user, powers).err().map(|v| v.to_string())
+            qiao_model::schema::helpdesk::validate(decoded, conn.user, powers).err().map(|v| v.to_string())
         }
-        DocKind::KbSpace { .. } => kb::validate(&change.decode(), conn.user, owns, true).err().map(|v| v.to_string()),
-        DocKind::KbPage { .. } => kb::validate(&change.decode(), conn.user, owns, false).err().map(|v| v.to_string()),
+        DocKind::KbSpace { .. } => kb::validate(decoded, conn.user, owns, true).err().map(|v| v.to_string()),
+        DocKind::KbPage { .. } => kb::validate(decoded, conn.user, owns, false).err().map(|v| v.to_string()),
         DocKind::ProjectBoard { .. } => {
             let powers = tasks::Powers { moderate: owns || conn.role != qiao_model::acl::Role::Employee };
-            tasks::validate(&change.decode(), conn.user, powers).err().map(|v| v.to_string())
+            tasks::validate(decoded, conn.user, powers).err().map(|v| v.to_string())
         }
     }
 }
@@ -384,14 +385,19 @@ impl Registry {
                 }),
                 _ => None,
             };
+            // Each change decoded once, for every rule that reads its operations.
+            let decoded: Vec<automerge::ExpandedChange> =
+                if access < Access::Write { Vec::new() } else { new.iter().map(|c| c.decode()).collect() };
             let mut violation = if access < Access::Write {
                 Some("this document is read-only for you".to_string())
             } else {
-                new.iter().find_map(|c| check_change(&s.kind, c, conn, owns, actor.as_ref(), ticket.as_ref()))
+                new.iter()
+                    .zip(&decoded)
+                    .find_map(|(c, d)| check_change(&s.kind, c, d, conn, owns, actor.as_ref(), ticket.as_ref()))
             };
             // A ticket is assigned to helpdesk agents only (who they are is the store's to say).
             if violation.is_none() && ticket.is_some() {
-                for who in new.iter().flat_map(|c| qiao_model::schema::helpdesk::assignees_named(&c.decode())) {
+                for who in decoded.iter().flat_map(qiao_model::schema::helpdesk::assignees_named) {
                     if !self.store.helpdesk_agent(who).await? {
                         violation =
                             Some(format!("a ticket is assigned to helpdesk agents only (user {who} is not one)"));
