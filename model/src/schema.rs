@@ -27,6 +27,28 @@ pub(crate) fn from_genesis(init: impl FnOnce(&mut AutoCommit)) -> AutoCommit {
     doc
 }
 
+/// The id of the object a genesis document's change creates at root key `key`: the rules of
+/// each kind recognise their shared maps and lists by these ids (a client cannot forge the
+/// genesis actor, see `actor`). Panics when the genesis creates no such object — a schema bug
+/// that each kind's tests hit at once.
+pub(crate) fn genesis_object(genesis: &mut AutoCommit, key: &str) -> automerge::legacy::OpId {
+    use automerge::legacy::{Key, ObjectId, OpType};
+    let change = genesis.get_last_local_change().expect("a genesis has its change").decode();
+    let i = change
+        .operations
+        .iter()
+        .position(|op| {
+            op.obj == ObjectId::Root
+                && matches!(&op.key, Key::Map(k) if k.as_str() == key)
+                && matches!(op.action, OpType::Make(_))
+        })
+        .unwrap_or_else(|| panic!("the genesis creates no {key:?}"));
+    automerge::legacy::OpId::new(
+        change.start_op.get() + i as u64,
+        &ActorId::from(crate::actor::GENESIS_ACTOR.as_slice()),
+    )
+}
+
 /// Map keys no document may hold. JavaScript readers of a document — automerge's JS API, a stock
 /// automerge-repo client, an integration reading exported JSON — treat them as an object's
 /// prototype machinery: a `__proto__` key materialised by plain assignment replaces the object's

@@ -26,7 +26,7 @@ use crate::actor::{self, GENESIS_ACTOR};
 use crate::ids::{ChannelId, DocumentId, UserId};
 use automerge::legacy::{Key, ObjectId, OpId, OpType};
 use automerge::transaction::{CommitOptions, Transactable};
-use automerge::{ActorId, AutoCommit, ExpandedChange, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
+use automerge::{AutoCommit, ExpandedChange, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
@@ -698,20 +698,12 @@ pub enum Violation {
 fn genesis_objects() -> &'static (OpId, OpId, OpId) {
     static IDS: OnceLock<(OpId, OpId, OpId)> = OnceLock::new();
     IDS.get_or_init(|| {
-        let mut doc = genesis(&ChannelId(String::new()), 0);
-        let change = doc.get_last_local_change().expect("genesis has a change").decode();
-        let actor = ActorId::from(GENESIS_ACTOR.as_slice());
-        let id_of = |name: &str| {
-            let i = change
-                .operations
-                .iter()
-                .position(|op| {
-                    matches!(&op.key, Key::Map(k) if k.as_str() == name) && matches!(op.action, OpType::Make(_))
-                })
-                .expect("genesis creates it");
-            OpId::new(change.start_op.get() + i as u64, &actor)
-        };
-        (id_of("messages"), id_of("reactions"), id_of("pins"))
+        let mut g = genesis(&ChannelId(String::new()), 0);
+        (
+            super::genesis_object(&mut g, "messages"),
+            super::genesis_object(&mut g, "reactions"),
+            super::genesis_object(&mut g, "pins"),
+        )
     })
 }
 

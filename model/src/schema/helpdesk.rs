@@ -37,7 +37,7 @@ use crate::actor::{self, GENESIS_ACTOR};
 use crate::ids::{DocumentId, UserId};
 use automerge::legacy::{Key, ObjectId, OpId, OpType};
 use automerge::transaction::{CommitOptions, Transactable};
-use automerge::{ActorId, AutoCommit, ChangeHash, ExpandedChange, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
+use automerge::{AutoCommit, ChangeHash, ExpandedChange, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -414,18 +414,8 @@ fn genesis_objects() -> &'static (OpId, OpId) {
     static IDS: OnceLock<(OpId, OpId)> = OnceLock::new();
     IDS.get_or_init(|| {
         // The object ids do not depend on the ticket: the genesis ops are in the same order.
-        let mut doc = genesis("x", UserId(0));
-        let change = doc.get_last_local_change().expect("genesis").decode();
-        let actor = ActorId::from(GENESIS_ACTOR.as_slice());
-        let id_of = |name: &str| {
-            let i = change
-                .operations
-                .iter()
-                .position(|op| op.obj == ObjectId::Root && matches!(&op.key, Key::Map(k) if k.as_str() == name))
-                .expect("genesis creates it");
-            OpId::new(change.start_op.get() + i as u64, &actor)
-        };
-        (id_of("replies"), id_of("files"))
+        let mut g = genesis("x", UserId(0));
+        (super::genesis_object(&mut g, "replies"), super::genesis_object(&mut g, "files"))
     })
 }
 

@@ -29,7 +29,7 @@ use crate::actor::{self, GENESIS_ACTOR};
 use crate::ids::{DocumentId, UserId};
 use automerge::legacy::{Key, ObjectId, OpId, OpType};
 use automerge::transaction::{CommitOptions, Transactable};
-use automerge::{ActorId, AutoCommit, ExpandedChange, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
+use automerge::{AutoCommit, ExpandedChange, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
@@ -330,18 +330,8 @@ pub enum Violation {
 fn genesis_objects() -> &'static (OpId, OpId) {
     static IDS: OnceLock<(OpId, OpId)> = OnceLock::new();
     IDS.get_or_init(|| {
-        let mut doc = genesis();
-        let change = doc.get_last_local_change().expect("genesis").decode();
-        let actor = ActorId::from(GENESIS_ACTOR.as_slice());
-        let id_of = |name: &str| {
-            let i = change
-                .operations
-                .iter()
-                .position(|op| op.obj == ObjectId::Root && matches!(&op.key, Key::Map(k) if k.as_str() == name))
-                .expect("genesis creates it");
-            OpId::new(change.start_op.get() + i as u64, &actor)
-        };
-        (id_of("items"), id_of("votes"))
+        let mut g = genesis();
+        (super::genesis_object(&mut g, "items"), super::genesis_object(&mut g, "votes"))
     })
 }
 

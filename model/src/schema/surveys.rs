@@ -31,7 +31,7 @@ use crate::actor::{self, GENESIS_ACTOR};
 use crate::ids::{DeptId, DocumentId, UserId};
 use automerge::legacy::{Key, ObjectId, OpId, OpType};
 use automerge::transaction::{CommitOptions, Transactable};
-use automerge::{ActorId, AutoCommit, ExpandedChange, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
+use automerge::{AutoCommit, ExpandedChange, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
@@ -321,17 +321,7 @@ pub enum Violation {
 
 fn items_object() -> &'static OpId {
     static ID: OnceLock<OpId> = OnceLock::new();
-    ID.get_or_init(|| {
-        let mut doc = genesis();
-        let change = doc.get_last_local_change().expect("genesis").decode();
-        let actor = ActorId::from(GENESIS_ACTOR.as_slice());
-        let i = change
-            .operations
-            .iter()
-            .position(|op| op.obj == ObjectId::Root && matches!(&op.key, Key::Map(k) if k.as_str() == "items"))
-            .expect("genesis creates it");
-        OpId::new(change.start_op.get() + i as u64, &actor)
-    })
+    ID.get_or_init(|| super::genesis_object(&mut genesis(), "items"))
 }
 
 /// Fields that only the change creating a survey may set.

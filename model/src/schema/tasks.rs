@@ -40,7 +40,7 @@ use crate::actor::{self, GENESIS_ACTOR};
 use crate::ids::{DocumentId, ProjectId, UserId};
 use automerge::legacy::{Key, ObjectId, OpId, OpType};
 use automerge::transaction::{CommitOptions, Transactable};
-use automerge::{ActorId, AutoCommit, ExpandedChange, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
+use automerge::{AutoCommit, ExpandedChange, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
 
@@ -783,22 +783,8 @@ pub enum Violation {
 fn genesis_objects() -> &'static (OpId, OpId) {
     static IDS: OnceLock<(OpId, OpId)> = OnceLock::new();
     IDS.get_or_init(|| {
-        let mut doc = genesis(&ProjectId(String::new()));
-        let change = doc.get_last_local_change().expect("genesis has a change").decode();
-        let actor = ActorId::from(GENESIS_ACTOR.as_slice());
-        let id_of = |name: &str| {
-            let i = change
-                .operations
-                .iter()
-                .position(|op| {
-                    op.obj == ObjectId::Root
-                        && matches!(&op.key, Key::Map(k) if k.as_str() == name)
-                        && matches!(op.action, OpType::Make(_))
-                })
-                .expect("genesis creates it");
-            OpId::new(change.start_op.get() + i as u64, &actor)
-        };
-        (id_of("tasks"), id_of("comments"))
+        let mut g = genesis(&ProjectId(String::new()));
+        (super::genesis_object(&mut g, "tasks"), super::genesis_object(&mut g, "comments"))
     })
 }
 

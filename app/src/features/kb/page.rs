@@ -244,9 +244,8 @@ async fn upload_image(
     sending.set(Some((name.clone(), 0, size)));
     let state =
         start_upload(qiao_model::api::FileScope::Page(doc), &file, &name, &mime).await.map_err(|s| s.message())?;
-    let stored = send_rest(&file, state, |sent| sending.set(Some((name.clone(), sent, size))))
-    .await
-    .map_err(|s| s.message())?;
+    let stored =
+        send_rest(&file, state, |sent| sending.set(Some((name.clone(), sent, size)))).await.map_err(|s| s.message())?;
     Ok((stored.id, stored.name))
 }
 
