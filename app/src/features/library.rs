@@ -24,6 +24,8 @@ const SELECTED_KEY: &str = "qiao.library.selected";
 
 /// How often an open library page asks the relay again.
 const REFRESH_MS: i32 = 20_000;
+/// How often an approver's app asks in the background (for the sidebar's count).
+const BACKGROUND_MS: i32 = 60_000;
 
 fn listing_key(folder: &str) -> String {
     format!("qiao.library.folder.{folder}")
@@ -40,10 +42,27 @@ pub struct LibraryState {
 }
 
 impl LibraryState {
-    /// The state for the whole session (search opens folders from anywhere).
-    pub fn provide() -> LibraryState {
+    /// The state for the whole session (search opens folders from anywhere). For people who
+    /// approve files (admins), the folders are looked at now and then in the background too, so
+    /// the sidebar can say that files wait for them.
+    pub fn provide(me: &qiao_model::api::Me, status: RwSignal<crate::sync::repo::ConnStatus>) -> LibraryState {
         let s = LibraryState::new();
         provide_context(s);
+        if me.role != qiao_model::acl::Role::Employee {
+            leptos::task::spawn_local(async move {
+                loop {
+                    if status.get_untracked() == crate::sync::repo::ConnStatus::Online
+                        && let Ok(lib) = api::get::<Library>("/api/library").await
+                    {
+                        storage::set_json(LIBRARY_KEY, &lib);
+                        if s.lib.get_untracked() != lib {
+                            s.lib.set(lib);
+                        }
+                    }
+                    storage::sleep_ms(BACKGROUND_MS).await;
+                }
+            });
+        }
         s
     }
 

@@ -89,7 +89,7 @@ pub fn Shell() -> impl IntoView {
     crate::features::feedback::surveys::provide(crate::contexts::expect_repo());
     crate::features::feedback::suggestions::provide(crate::contexts::expect_repo(), me.id);
     crate::features::helpdesk::Helpdesk::provide(crate::contexts::expect_repo());
-    crate::features::library::LibraryState::provide();
+    crate::features::library::LibraryState::provide(&me, repo.status);
     // The tab's title counts what is unread, as a mail or chat tab does.
     Effect::new(move |_| {
         let total: usize = channels.list.with(|l| l.iter().map(|c| reads.unread(c)).sum());

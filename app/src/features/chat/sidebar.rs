@@ -255,6 +255,16 @@ pub fn Sidebar(
                 >
                     <span class="sidebar-link-icon" aria-hidden="true">"📁"</span>
                     <span class="channel-name">{move || i18n.t("library.title")}</span>
+                    {
+                        // Files waiting for this person's approval.
+                        let lib = crate::features::library::expect_library();
+                        let waiting = Memo::new(move |_| lib.lib.with(|l| l.folders.iter().map(|f| f.pending).sum::<u32>()));
+                        view! {
+                            <Show when=move || { waiting.get() > 0 }>
+                                <span class="badge badge-mention" data-testid="lib-pending" title=move || i18n.t("library.badge")>{move || waiting.get()}</span>
+                            </Show>
+                        }
+                    }
                 </button>
             </Show>
             <Show when=move || modules.on(Module::Kb)>
