@@ -62,7 +62,7 @@ export default [
       ]);
       const a = await t.newPage();
       await t.login(a, "S1", pw.S1);
-      const b = await t.newPage();
+      const b = await t.newPage({ colorScheme: "dark" });
       await t.login(b, "S2", pw.S2);
       const ctxC = await t.newContext({ locale: "en-US", viewport: PHONE, isMobile: true, hasTouch: true });
       const c = await ctxC.newPage();
@@ -107,6 +107,7 @@ export default [
       await c.getByTestId("lib-back").click();
       await folder(c, "合同模板").click();
       await row(c, "报价单.pdf").waitFor({ timeout: 20_000 });
+      await c.screenshot({ path: t.artifact("library-en-phone-folder.png") });
       await row(c, "报价单.pdf").getByTestId("lib-preview").click();
       const frame = c.getByTestId("lib-preview-pdf");
       await frame.waitFor();
@@ -144,6 +145,7 @@ export default [
       await folder(b, "合同模板").click();
       await b.locator('[data-testid="lib-file"][data-name="报价单.pdf"][data-version="2"]').waitFor({ timeout: 20_000 });
       assert.equal(await row(b, "报价单.pdf").getByTestId("lib-delete").count(), 0);
+      await b.screenshot({ path: t.artifact("library-zh-dark.png") });
       const listing = await b.evaluate(async () => {
         const lib = await (await fetch("/api/library")).json();
         const f = lib.folders.find(x => x.name === "合同模板");
@@ -222,6 +224,14 @@ export default [
       await a.getByTestId("lib-folder-create").click();
       await a.getByTestId("lib-upload-input").setInputFiles({ name: "差旅报销单.xlsx", mimeType: "application/vnd.ms-excel", buffer: Buffer.from("报销单 bytes") });
       await row(a, "差旅报销单.xlsx").waitFor({ timeout: 30_000 });
+      // A file dropped on the folder goes into it too.
+      await a.evaluate(() => {
+        const dt = new DataTransfer();
+        dt.items.add(new File(["出差审批流程"], "出差须知.txt", { type: "text/plain" }));
+        const el = document.querySelector('[data-testid="lib-drop"]');
+        for (const type of ["dragover", "drop"]) el.dispatchEvent(new DragEvent(type, { dataTransfer: dt, bubbles: true, cancelable: true }));
+      });
+      await row(a, "出差须知.txt").waitFor({ timeout: 30_000 });
       await a.waitForFunction(() => document.querySelector(".app-shell")?.dataset.saving === "false", null, { timeout: 20_000 });
 
       // Offline, from the chat: one search finds all three kinds.

@@ -111,7 +111,35 @@ pub fn FolderPanel(creating: RwSignal<Option<Target>>) -> impl IntoView {
         });
     };
 
+    // Files dropped on the folder go into it, as with the upload button.
+    let dragging = RwSignal::new(false);
+    let may_upload = move || folder.with(|f| f.as_ref().is_some_and(|f| f.may_upload));
+    let on_drop = move |ev: leptos::ev::DragEvent| {
+        ev.prevent_default();
+        dragging.set(false);
+        if !may_upload() {
+            return;
+        }
+        let files: Vec<web_sys::File> = ev
+            .data_transfer()
+            .and_then(|d| d.files())
+            .map(|l| (0..l.length()).filter_map(|i| l.get(i)).collect())
+            .unwrap_or_default();
+        if !files.is_empty() {
+            send_files(state, sending, folder_id(), None, files);
+        }
+    };
     view! {
+        <div class="lib-folder-panel" class:lib-dragging=move || dragging.get() data-testid="lib-drop"
+            on:dragover=move |ev: leptos::ev::DragEvent| {
+                if may_upload() {
+                    ev.prevent_default();
+                    dragging.set(true);
+                }
+            }
+            on:dragleave=move |_| dragging.set(false)
+            on:drop=on_drop
+        >
         {move || folder.get().map(|f| {
             let place = place_label(i18n, &f);
             view! {
@@ -174,6 +202,7 @@ pub fn FolderPanel(creating: RwSignal<Option<Target>>) -> impl IntoView {
             }.into_any(),
         }}
         {move || preview.get().map(|f| view! { <Preview file=f open=preview /> })}
+        </div>
     }
 }
 
@@ -236,7 +265,10 @@ fn FileRow(file: LibraryFile, sending: RwSignal<Vec<Sending>>, preview: RwSignal
                                 {status_label(i18n, top.status)}
                             </span>
                         })}
-                        <span class="cell-sub">{top.by_name.clone()}</span>
+                        <span class="cell-sub">{top.by_name.clone()}
+                            // The columns a phone hides, said here instead.
+                            <span class="lib-phone-meta">{format!(" · v{} · {}", top.n, human_size(top.file.size))}</span>
+                        </span>
                         {(top.status == Status::Rejected && !top.note.is_empty()).then(|| view! { <span class="cell-sub lib-note">{format!("“{}”", top.note)}</span> })}
                     </span>
                 </div>
