@@ -1,6 +1,7 @@
 //! Local persistence: Automerge chunks in IndexedDB ([`idb`]) and small settings in localStorage.
 
 pub mod idb;
+pub mod queue;
 
 fn local_storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok()?

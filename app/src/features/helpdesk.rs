@@ -25,6 +25,7 @@ use crate::api::{self, ApiFailure};
 use crate::contexts::RepoRef;
 use crate::i18n::{I18n, expect_i18n};
 use crate::storage;
+use crate::storage::queue::{Queue, Queued, Sent};
 use crate::sync::repo::ConnStatus;
 use leptos::prelude::*;
 use qiao_model::ids::UserId;
@@ -45,6 +46,18 @@ pub struct Draft {
     pub error: Option<String>,
 }
 
+impl Queued for Draft {
+    fn id(&self) -> String {
+        self.req.client_key.clone()
+    }
+    fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+    fn set_error(&mut self, why: String) {
+        self.error = Some(why);
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum View {
     Mine,
@@ -56,7 +69,7 @@ pub enum View {
 #[derive(Clone, Copy)]
 pub struct Helpdesk {
     pub list: RwSignal<TicketList>,
-    pub outbox: RwSignal<Vec<Draft>>,
+    pub outbox: Queue<Draft>,
     pub agents: RwSignal<Vec<Agent>>,
     /// The open ticket (by id).
     pub selected: RwSignal<Option<String>>,
@@ -79,7 +92,7 @@ impl Helpdesk {
     pub fn provide(repo: RepoRef) -> Helpdesk {
         let h = Helpdesk {
             list: RwSignal::new(storage::get_json(LIST_KEY).unwrap_or_default()),
-            outbox: RwSignal::new(storage::get_json(OUTBOX_KEY).unwrap_or_default()),
+            outbox: Queue::load(OUTBOX_KEY.to_string()),
             agents: RwSignal::new(storage::get_json(AGENTS_KEY).unwrap_or_default()),
             selected: RwSignal::new(None),
             view: RwSignal::new(View::Mine),
@@ -159,32 +172,20 @@ impl Helpdesk {
         }
     }
 
-    fn save_outbox(&self) {
-        storage::set_json(OUTBOX_KEY, &self.outbox.get_untracked());
-    }
-
     /// Create every waiting ticket, oldest first; stop at the first network failure.
     async fn flush(self) {
-        let waiting: Vec<Draft> = self.outbox.get_untracked().into_iter().filter(|d| d.error.is_none()).collect();
-        for d in waiting {
-            let key = d.req.client_key.clone();
-            match api::post::<_, TicketSummary>("/api/helpdesk/tickets", &d.req).await {
-                Ok(t) => {
-                    self.outbox.update(|o| o.retain(|x| x.req.client_key != key));
-                    self.save_outbox();
-                    self.add(t);
+        self.outbox
+            .flush(|d: Draft| async move {
+                match api::post::<_, TicketSummary>("/api/helpdesk/tickets", &d.req).await {
+                    Ok(t) => {
+                        self.add(t);
+                        Sent::Taken
+                    }
+                    Err(ApiFailure::Refused(e)) => Sent::Refused(e.message),
+                    Err(_) => Sent::Later,
                 }
-                Err(ApiFailure::Refused(e)) => {
-                    self.outbox.update(|o| {
-                        if let Some(x) = o.iter_mut().find(|x| x.req.client_key == key) {
-                            x.error = Some(e.message.clone());
-                        }
-                    });
-                    self.save_outbox();
-                }
-                Err(_) => break,
-            }
-        }
+            })
+            .await;
     }
 
     /// A ticket the relay created (listed at once; opened by the effect above).
@@ -205,8 +206,7 @@ impl Helpdesk {
     /// Queue a new ticket and send it now if online. Returns its client key.
     pub fn submit(self, req: CreateTicket) -> String {
         let key = req.client_key.clone();
-        self.outbox.update(|o| o.push(Draft { req, at: storage::now_ms(), error: None }));
-        self.save_outbox();
+        self.outbox.push(Draft { req, at: storage::now_ms(), error: None });
         self.want.set(Some(key.clone()));
         if self.online() {
             leptos::task::spawn_local(self.refresh());
@@ -220,8 +220,7 @@ impl Helpdesk {
     }
 
     pub fn discard(&self, key: &str) {
-        self.outbox.update(|o| o.retain(|x| x.req.client_key != key));
-        self.save_outbox();
+        self.outbox.discard(key);
     }
 
     pub fn summary(&self, id: &str) -> Option<TicketSummary> {
@@ -353,7 +352,7 @@ pub fn HelpdeskPage(sidebar_open: RwSignal<bool>) -> impl IntoView {
         }
         rows
     });
-    let drafts = Memo::new(move |_| if h.view.get() == View::Mine { h.outbox.get() } else { Vec::new() });
+    let drafts = Memo::new(move |_| if h.view.get() == View::Mine { h.outbox.items.get() } else { Vec::new() });
     let list_view = move || matches!(h.view.get(), View::Mine | View::Queue);
     let open_id = Memo::new(move |_| h.selected.get().filter(|id| h.summary(id).is_some()));
 

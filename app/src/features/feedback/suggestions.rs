@@ -16,6 +16,7 @@ use crate::api::{self, ApiFailure};
 use crate::contexts::{RepoRef, expect_repo, expect_session};
 use crate::i18n::{I18n, expect_i18n};
 use crate::storage;
+use crate::storage::queue::{Queue, Queued, Sent};
 use crate::sync::repo::ConnStatus;
 use leptos::prelude::*;
 use qiao_model::acl::Role;
@@ -30,84 +31,54 @@ const CATEGORIES: [&str; 5] = ["workplace", "process", "it", "benefits", "other"
 
 /// A submission waiting on this device for the relay.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-struct Queued {
+struct Pending {
     sub: Submission,
     /// Why the relay refused it (it stays, so the text is not lost, until discarded).
     #[serde(default)]
     error: Option<String>,
 }
 
-/// Submissions typed on this device that the relay has not taken yet.
-#[derive(Clone, Copy)]
-pub struct Outbox {
-    items: RwSignal<Vec<Queued>>,
-    key: StoredValue<String>,
-    sending: RwSignal<bool>,
+impl Queued for Pending {
+    fn id(&self) -> String {
+        self.sub.id.clone()
+    }
+    fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+    fn set_error(&mut self, why: String) {
+        self.error = Some(why);
+    }
 }
 
-impl Outbox {
-    /// Change the list as stored (another tab of the same person may have changed it since this
-    /// one read it: the stored list is the one to change), and show the result.
-    fn update(&self, f: impl FnOnce(&mut Vec<Queued>)) {
-        let key = self.key.get_value();
-        let mut items = storage::get_json::<Vec<Queued>>(&key).unwrap_or_default();
-        f(&mut items);
-        if items.is_empty() {
-            storage::remove(&key)
-        } else {
-            storage::set_json(&key, &items)
-        }
-        self.items.set(items);
-    }
+/// Submissions typed on this device that the relay has not taken yet.
+#[derive(Clone, Copy)]
+pub struct Outbox(Queue<Pending>);
 
+impl Outbox {
     fn push(&self, sub: Submission) {
-        self.update(|l| l.push(Queued { sub, error: None }));
+        self.0.push(Pending { sub, error: None });
         self.flush();
     }
 
     fn discard(&self, id: &str) {
-        self.update(|l| l.retain(|q| q.sub.id != id));
+        self.0.discard(id);
     }
 
-    /// Send what waits, oldest first; stop at the first sign the relay is out of reach. An id
-    /// the relay has filed already (sent by another tab) is answered, not filed twice.
+    /// Send what waits. An id the relay has filed already (sent by another tab) is answered, not
+    /// filed twice; past the flood limit it waits like offline.
     fn flush(&self) {
-        if self.sending.get_untracked() {
+        if !self.0.waiting() {
             return;
         }
-        self.update(|_| {});
-        if self.items.with_untracked(|l| l.iter().all(|q| q.error.is_some())) {
-            return;
-        }
-        self.sending.set(true);
-        let this = *self;
-        leptos::task::spawn_local(async move {
-            let mut reachable = true;
-            let waiting: Vec<Queued> = this.items.get_untracked().into_iter().filter(|q| q.error.is_none()).collect();
-            for q in waiting {
-                match api::post::<_, Submitted>("/api/suggestions", &q.sub).await {
-                    Ok(_) => this.discard(&q.sub.id),
-                    Err(ApiFailure::Offline | ApiFailure::Unauthorized) => {
-                        reachable = false;
-                        break;
-                    }
-                    Err(ApiFailure::Refused(e)) if e.code == "rate_limited" => {
-                        reachable = false;
-                        break;
-                    }
-                    Err(ApiFailure::Refused(e)) => this.update(|l| {
-                        if let Some(x) = l.iter_mut().find(|x| x.sub.id == q.sub.id) {
-                            x.error = Some(e.message.clone());
-                        }
-                    }),
-                }
+        let q = self.0;
+        leptos::task::spawn_local(q.flush(|p: Pending| async move {
+            match api::post::<_, Submitted>("/api/suggestions", &p.sub).await {
+                Ok(_) => Sent::Taken,
+                Err(ApiFailure::Offline | ApiFailure::Unauthorized) => Sent::Later,
+                Err(ApiFailure::Refused(e)) if e.code == "rate_limited" => Sent::Later,
+                Err(ApiFailure::Refused(e)) => Sent::Refused(e.message),
             }
-            this.sending.set(false);
-            // Submitted while this round was under way: send it now rather than on the next tick.
-            if reachable && this.items.with_untracked(|l| l.iter().any(|q| q.error.is_none())) {
-                this.flush();
-            }
-        });
+        }));
     }
 }
 
@@ -119,12 +90,7 @@ pub fn provide(repo: RepoRef, me: UserId) {
     leptos::task::spawn_local(async move {
         r.open(sug::document_id(), sug::genesis).await;
     });
-    let key = format!("qiao.suggestions.outbox.{}", me.0);
-    let outbox = Outbox {
-        items: RwSignal::new(storage::get_json::<Vec<Queued>>(&key).unwrap_or_default()),
-        key: StoredValue::new(key),
-        sending: RwSignal::new(false),
-    };
+    let outbox = Outbox(Queue::load(format!("qiao.suggestions.outbox.{}", me.0)));
     provide_context(outbox);
     Effect::new(move |_| {
         if status.get() == ConnStatus::Online {
@@ -229,9 +195,9 @@ pub fn SuggestionsTab() -> impl IntoView {
             <Show when=move || composing.get()>
                 <SubmitDialog open=composing />
             </Show>
-            <Show when=move || outbox.items.with(|l| !l.is_empty())>
+            <Show when=move || outbox.0.items.with(|l| !l.is_empty())>
                 <ul class="sug-list sug-outbox" data-testid="sug-outbox" aria-label=move || i18n.t("sug.outbox")>
-                    <For each=move || outbox.items.get() key=|q| format!("{q:?}") children=move |q: Queued| {
+                    <For each=move || outbox.0.items.get() key=|q| format!("{q:?}") children=move |q: Pending| {
                         let id = q.sub.id.clone();
                         view! {
                             <li class="sug-card sug-card-pending" data-testid="sug-pending">
@@ -258,7 +224,7 @@ pub fn SuggestionsTab() -> impl IntoView {
                     } />
                 </ul>
             </Show>
-            <Show when=move || shown.with(|s| s.is_empty()) && outbox.items.with(|l| l.is_empty())>
+            <Show when=move || shown.with(|s| s.is_empty()) && outbox.0.items.with(|l| l.is_empty())>
                 <div class="empty-state" data-testid="sug-empty">
                     <h3>{move || i18n.t(if filter.get().is_some() { "sug.empty_filtered_title" } else { "sug.empty_title" })}</h3>
                     <p>{move || i18n.t(if filter.get().is_some() { "sug.empty_filtered_body" } else { "sug.empty_body" })}</p>

@@ -21,6 +21,7 @@ use crate::contexts::{RepoRef, expect_repo, expect_session};
 use crate::features::admin::format_time;
 use crate::features::tasks::{new_id, now_ms};
 use crate::i18n::expect_i18n;
+use crate::storage::queue::{Queue, Queued, Sent};
 use leptos::prelude::*;
 use qiao_model::acl::{Actor, Role};
 use qiao_model::api::Department;
@@ -46,10 +47,21 @@ pub struct Pending {
 /// sender that runs from start.
 #[derive(Clone, Copy)]
 pub struct SurveyState {
-    pub outbox: RwSignal<Vec<Pending>>,
+    pub outbox: Queue<Pending>,
     pub answered: RwSignal<Vec<String>>,
-    sending: RwSignal<bool>,
     me: UserId,
+}
+
+impl Queued for Pending {
+    fn id(&self) -> String {
+        self.survey.clone()
+    }
+    fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+    fn set_error(&mut self, why: String) {
+        self.error = Some(why);
+    }
 }
 
 fn outbox_key(me: UserId) -> String {
@@ -66,12 +78,11 @@ fn draft_key(me: UserId, survey: &str) -> String {
 
 impl SurveyState {
     fn save(&self) {
-        crate::storage::set_json(&outbox_key(self.me), &self.outbox.get_untracked());
         crate::storage::set_json(&answered_key(self.me), &self.answered.get_untracked());
     }
 
     fn mark_answered(&self, survey: &str) {
-        self.outbox.update(|o| o.retain(|p| p.survey != survey));
+        self.outbox.discard(survey);
         self.answered.update(|a| {
             if !a.iter().any(|s| s == survey) {
                 a.push(survey.to_string());
@@ -80,19 +91,15 @@ impl SurveyState {
         self.save();
     }
 
-    /// Put an answer in the outbox and try to send it.
+    /// Put an answer in the outbox (replacing an earlier one to the same survey) and try to
+    /// send it.
     fn submit(self, survey: String, answers: Vec<Answer>) {
-        self.outbox.update(|o| {
-            o.retain(|p| p.survey != survey);
-            o.push(Pending { survey, answers, error: None });
-        });
-        self.save();
+        self.outbox.push(Pending { survey, answers, error: None });
         leptos::task::spawn_local(async move { self.flush().await });
     }
 
     fn discard(&self, survey: &str) {
-        self.outbox.update(|o| o.retain(|p| p.survey != survey));
-        self.save();
+        self.outbox.discard(survey);
     }
 
     async fn refresh_answered(self) {
@@ -104,32 +111,28 @@ impl SurveyState {
 
     /// Send what waits, oldest first; stop at the first sign of being offline.
     async fn flush(self) {
-        if self.sending.get_untracked() {
-            return;
-        }
-        self.sending.set(true);
-        for p in self.outbox.get_untracked().into_iter().filter(|p| p.error.is_none()) {
-            let path = format!("/api/surveys/{}/answers", p.survey);
-            match api::post_no_content(&path, &SubmitAnswers { answers: p.answers.clone() }).await {
-                Ok(()) => self.mark_answered(&p.survey),
-                Err(ApiFailure::Offline | ApiFailure::Unauthorized) => break,
-                Err(ApiFailure::Refused(e)) => {
-                    // A 409 may mean an earlier send arrived but its reply did not: ask.
-                    self.refresh_answered().await;
-                    if self.answered.get_untracked().contains(&p.survey) {
+        self.outbox
+            .flush(|p: Pending| async move {
+                let path = format!("/api/surveys/{}/answers", p.survey);
+                match api::post_no_content(&path, &SubmitAnswers { answers: p.answers.clone() }).await {
+                    Ok(()) => {
                         self.mark_answered(&p.survey);
-                    } else {
-                        self.outbox.update(|o| {
-                            if let Some(x) = o.iter_mut().find(|x| x.survey == p.survey) {
-                                x.error = Some(e.message.clone());
-                            }
-                        });
-                        self.save();
+                        Sent::Taken
+                    }
+                    Err(ApiFailure::Offline | ApiFailure::Unauthorized) => Sent::Later,
+                    Err(ApiFailure::Refused(e)) => {
+                        // A 409 may mean an earlier send arrived but its reply did not: ask.
+                        self.refresh_answered().await;
+                        if self.answered.get_untracked().contains(&p.survey) {
+                            self.mark_answered(&p.survey);
+                            Sent::Taken
+                        } else {
+                            Sent::Refused(e.message)
+                        }
                     }
                 }
-            }
-        }
-        self.sending.set(false);
+            })
+            .await;
     }
 }
 
@@ -142,16 +145,15 @@ pub fn provide(repo: RepoRef) {
         r.open(sv::document_id(), sv::genesis).await;
     });
     let state = SurveyState {
-        outbox: RwSignal::new(crate::storage::get_json(&outbox_key(me.id)).unwrap_or_default()),
+        outbox: Queue::load(outbox_key(me.id)),
         answered: RwSignal::new(crate::storage::get_json(&answered_key(me.id)).unwrap_or_default()),
-        sending: RwSignal::new(false),
         me: me.id,
     };
     provide_context(state);
     leptos::task::spawn_local(async move {
         state.refresh_answered().await;
         loop {
-            if state.outbox.with_untracked(|o| o.iter().any(|p| p.error.is_none())) && crate::storage::is_online() {
+            if state.outbox.waiting() && crate::storage::is_online() {
                 state.flush().await;
             }
             crate::storage::sleep_ms(3_000).await;
@@ -254,7 +256,7 @@ fn SurveyList(
         s.addressed_to(&chain.get())
             && s.is_open(now_ms())
             && !state.answered.with(|a| a.contains(&s.id))
-            && !state.outbox.with(|o| o.iter().any(|p| p.survey == s.id))
+            && !state.outbox.items.with(|o| o.iter().any(|p| p.survey == s.id))
     };
     let shown = Memo::new(move |_| {
         let f = filter.get();
@@ -327,7 +329,7 @@ fn SurveyList(
                 });
                 let pending = Memo::new({
                     let id = id.clone();
-                    move |_| state.outbox.with(|o| o.iter().find(|p| p.survey == id).cloned())
+                    move |_| state.outbox.items.with(|o| o.iter().find(|p| p.survey == id).cloned())
                 });
                 let manage = manages(&s);
                 let audience = {
