@@ -225,6 +225,8 @@ fn html(blocks: &[Block]) -> String {
             BlockKind::Code => "pre",
             BlockKind::Quote => "blockquote",
             BlockKind::Paragraph => "p",
+            BlockKind::Cell(_) => "td",
+            BlockKind::Image { .. } => "figure",
         };
         let _ = write!(out, "<{tag}>");
         for r in &b.runs {
@@ -292,7 +294,10 @@ fn apply(doc: &mut AutoCommit, body: &automerge::ObjId, starts: &[usize], op: &c
                 BlockKind::Numbered => ("ordered-list-item", automerge::hydrate_map! {}),
                 BlockKind::Code => ("code-block", automerge::hydrate_map! {}),
                 BlockKind::Quote => ("blockquote", automerge::hydrate_map! {}),
-                BlockKind::Paragraph => ("paragraph", automerge::hydrate_map! {}),
+                // The typist makes none of these.
+                BlockKind::Paragraph | BlockKind::Cell(_) | BlockKind::Image { .. } => {
+                    ("paragraph", automerge::hydrate_map! {})
+                }
             };
             let v = automerge::hydrate_map! { "type" => ty, "parents" => automerge::hydrate_list![], "attrs" => attrs };
             doc.update_object(&b, &v.into()).expect("block");
