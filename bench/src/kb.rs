@@ -226,7 +226,7 @@ fn html(blocks: &[Block]) -> String {
             BlockKind::Quote => "blockquote",
             BlockKind::Paragraph => "p",
             BlockKind::Cell(_) => "td",
-            BlockKind::Image { .. } => "figure",
+            BlockKind::Image { .. } | BlockKind::File { .. } => "figure",
         };
         let _ = write!(out, "<{tag}>");
         for r in &b.runs {
@@ -295,7 +295,7 @@ fn apply(doc: &mut AutoCommit, body: &automerge::ObjId, starts: &[usize], op: &c
                 BlockKind::Code => ("code-block", automerge::hydrate_map! {}),
                 BlockKind::Quote => ("blockquote", automerge::hydrate_map! {}),
                 // The typist makes none of these.
-                BlockKind::Paragraph | BlockKind::Cell(_) | BlockKind::Image { .. } => {
+                BlockKind::Paragraph | BlockKind::Cell(_) | BlockKind::Image { .. } | BlockKind::File { .. } => {
                     ("paragraph", automerge::hydrate_map! {})
                 }
             };

@@ -19,7 +19,7 @@ pub fn markdown(blocks: &[Block]) -> String {
             BlockKind::Numbered => "1. ",
             BlockKind::Quote => "> ",
             BlockKind::Code => "    ",
-            BlockKind::Paragraph | BlockKind::Cell(_) | BlockKind::Image { .. } => "",
+            BlockKind::Paragraph | BlockKind::Cell(_) | BlockKind::Image { .. } | BlockKind::File { .. } => "",
         });
         for r in &b.runs {
             let mut t = r.text.clone();

@@ -261,6 +261,12 @@ pub enum BlockKind {
         file: String,
         name: String,
     },
+    /// A file attached in the page (附件), shown as a card to download: like an image, a stored
+    /// file of the page on a line of its own.
+    File {
+        file: String,
+        name: String,
+    },
 }
 
 /// Longest file id or name an image block keeps (longer ones, from a foreign client, are cut).
@@ -280,6 +286,7 @@ impl BlockKind {
             BlockKind::Quote => "blockquote",
             BlockKind::Cell(_) => "table-cell",
             BlockKind::Image { .. } => "image",
+            BlockKind::File { .. } => "file",
         }
     }
 }
@@ -321,8 +328,8 @@ fn block_value(kind: &BlockKind) -> hydrate::Map {
             "parents" => automerge::hydrate_list![],
             "attrs" => automerge::hydrate_map! { "cols" => i64::from(*cols) }
         },
-        BlockKind::Image { file, name } => automerge::hydrate_map! {
-            "type" => "image",
+        BlockKind::Image { file, name } | BlockKind::File { file, name } => automerge::hydrate_map! {
+            "type" => kind.name(),
             "parents" => automerge::hydrate_list![],
             "attrs" => automerge::hydrate_map! { "file" => file.as_str(), "name" => name.as_str() }
         },
@@ -358,6 +365,7 @@ fn kind_of(m: &hydrate::Map) -> BlockKind {
     match ty.as_str() {
         "heading" => BlockKind::Heading(attr("level").clamp(1, 3)),
         "image" => BlockKind::Image { file: text_attr("file"), name: text_attr("name") },
+        "file" => BlockKind::File { file: text_attr("file"), name: text_attr("name") },
         "table-cell" => BlockKind::Cell(attr("cols").clamp(1, MAX_TABLE_COLS)),
         "unordered-list-item" => BlockKind::Bullet,
         "ordered-list-item" => BlockKind::Numbered,
@@ -782,16 +790,18 @@ mod tests {
         Run { text: t.into(), ..Default::default() }
     }
 
-    /// An image is a block of its own with its file and name; text typed around it offline by
-    /// someone else keeps it, and it survives a merge in its place.
+    /// An image or an attached file is a block of its own with its file and name; text typed
+    /// around it offline by someone else keeps it, and it survives a merge in its place.
     #[test]
-    fn images_round_trip_and_merge_in_place() {
+    fn images_and_files_round_trip_and_merge_in_place() {
         let mut a = page(1, 1);
         let img = Block { kind: BlockKind::Image { file: "f0123".into(), name: "流程图.png".into() }, runs: vec![] };
+        let att = Block { kind: BlockKind::File { file: "f4567".into(), name: "报销单.xlsx".into() }, runs: vec![] };
         let want = vec![
             Block::plain(BlockKind::Paragraph, "报销流程："),
             img.clone(),
             Block::plain(BlockKind::Paragraph, "如上。"),
+            att.clone(),
         ];
         write_blocks(&mut a, &want, 1_000).unwrap();
         assert_eq!(blocks(&a), want);
@@ -805,8 +815,9 @@ mod tests {
         write_blocks(&mut a, &mine, 2_000).unwrap();
         a.merge(&mut b).unwrap();
         let got = blocks(&a);
-        assert_eq!(got.len(), 4, "{got:?}");
+        assert_eq!(got.len(), 5, "{got:?}");
         assert_eq!(got[2], img);
+        assert_eq!(got[4], att);
         assert_eq!(got[3].text(), "如上，每月 5 日前。");
         assert_eq!(got[1].text(), "见下图");
     }

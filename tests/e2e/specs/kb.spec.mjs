@@ -3,12 +3,12 @@
 // word either typed. Versions: an old version is restored, the restore is itself a version,
 // and the page equals the old version. A reader (employee) cannot edit but can comment. A simple
 // table: Tab and Enter move between cells and add rows; two editors fill different cells, one
-// offline, and both end with the same table. An image: an editor puts one in a page, a reader on
-// a phone sees it, and its bytes download for the reader.
+// offline, and both end with the same table. An image and an attached file: an editor puts them
+// in a page, a reader on a phone sees them, and their bytes download for the reader.
 
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { png } from "../lib/fixtures.mjs";
+import { pdf, png } from "../lib/fixtures.mjs";
 import { connState } from "../lib/wait.mjs";
 
 // The page as data: one entry per block, [tag, text, bold texts].
@@ -284,7 +284,7 @@ export default [
     },
   },
   {
-    name: "an image in a page: inserted between paragraphs by an editor, shown to a reader on a phone",
+    name: "an image and a file in a page: inserted by an editor, shown to a reader on a phone, who downloads both",
     timeout: 150_000,
     fn: async t => {
       const server = await t.startServer();
@@ -315,6 +315,16 @@ export default [
       }, "the image after the first paragraph");
       await saved(a);
       assert.deepEqual((await pageOf(a)).map(b => b[1]), ["第一步：填写报销单", "", "第二步：主管审批"]);
+      // A file attached after the last paragraph: a card to download.
+      await caretAtEndOf(a, 2);
+      const form = pdf("Expense form");
+      await a.getByTestId("kb-file").dispatchEvent("mousedown");
+      await a.getByTestId("kb-file-input").setInputFiles({ name: "报销单.pdf", mimeType: "application/pdf", buffer: form });
+      await waitFor(async () => {
+        const p = await pageOf(a);
+        return { ok: p.length >= 4 && p[3][0] === "file", value: p };
+      }, "the file after the last paragraph");
+      await saved(a);
 
       // A reader on a phone sees it, loaded, and downloads exactly its bytes.
       const c = await t.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
@@ -336,6 +346,14 @@ export default [
       assert.equal(got.status, 200);
       assert.equal(got.sha, createHash("sha256").update(image).digest("hex"));
       assert.equal(await c.getByTestId("kb-image").count(), 0, "readers have no toolbar");
+      const card = c.locator('[data-testid="kb-editor"] figure[data-kind="file"] a');
+      assert.equal(await card.getAttribute("download"), "报销单.pdf");
+      const att = await c.evaluate(async src => {
+        const r = await fetch(src);
+        const d = await crypto.subtle.digest("SHA-256", await r.arrayBuffer());
+        return Array.from(new Uint8Array(d), b => b.toString(16).padStart(2, "0")).join("");
+      }, await card.getAttribute("href"));
+      assert.equal(att, createHash("sha256").update(form).digest("hex"));
       if (process.env.QIAO_SHOTS) await c.screenshot({ path: `${process.env.QIAO_SHOTS}/kb-image-phone.png` });
     },
   },

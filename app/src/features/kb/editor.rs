@@ -34,6 +34,7 @@ fn kind_attr(k: &BlockKind) -> &'static str {
         BlockKind::Quote => "quote",
         BlockKind::Cell(_) => "td",
         BlockKind::Image { .. } => "img",
+        BlockKind::File { .. } => "file",
     }
 }
 
@@ -63,6 +64,7 @@ fn tag_of(k: &BlockKind) -> (&'static str, &'static str) {
         BlockKind::Quote => ("blockquote", ""),
         BlockKind::Cell(_) => ("div", "kb-td"),
         BlockKind::Image { .. } => ("figure", "kb-img"),
+        BlockKind::File { .. } => ("figure", "kb-file"),
     }
 }
 
@@ -87,9 +89,9 @@ pub fn to_html(blocks: &[Block]) -> String {
     // Cells since the start of the current table: the first row is its header.
     let mut cell = 0usize;
     for b in blocks {
-        if let BlockKind::Image { file, name } = &b.kind {
+        if matches!(b.kind, BlockKind::Image { .. } | BlockKind::File { .. }) {
             cell = 0;
-            out.push_str(&image_html(file, name));
+            out.push_str(&embed_html(&b.kind));
             continue;
         }
         let (tag, class) = tag_of(&b.kind);
@@ -146,16 +148,25 @@ fn plain_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
-/// An image block: not editable inside (the caret goes around it), its file and name kept on
-/// the element for [`parse`].
-fn image_html(file: &str, name: &str) -> String {
-    let img = if plain_id(file) {
-        format!("<img src=\"/api/files/{file}\" alt=\"{}\" loading=\"lazy\">", escape(name))
-    } else {
-        String::new()
+/// An image or file block: not editable inside (the caret goes around it), its file and name
+/// kept on the element for [`parse`]. A file is a card that downloads it.
+fn embed_html(kind: &BlockKind) -> String {
+    let (attr, class, file, name) = match kind {
+        BlockKind::Image { file, name } => ("img", "kb-img", file, name),
+        BlockKind::File { file, name } => ("file", "kb-file", file, name),
+        _ => return String::new(),
+    };
+    let inner = match (plain_id(file), attr) {
+        (false, _) => String::new(),
+        (true, "img") => format!("<img src=\"/api/files/{file}\" alt=\"{}\" loading=\"lazy\">", escape(name)),
+        (true, _) => format!(
+            "<a class=\"kb-file-card\" href=\"/api/files/{file}\" download=\"{n}\"><span class=\"attachment-kind\">{}</span><span class=\"kb-file-name\">{n}</span></a>",
+            escape(&crate::features::chat::attachments::kind(name)),
+            n = escape(name)
+        ),
     };
     format!(
-        "<figure data-kind=\"img\" class=\"kb-img\" contenteditable=\"false\" data-file=\"{}\" data-name=\"{}\">{img}</figure>",
+        "<figure data-kind=\"{attr}\" class=\"{class}\" contenteditable=\"false\" data-file=\"{}\" data-name=\"{}\">{inner}</figure>",
         escape(file),
         escape(name)
     )
@@ -221,9 +232,11 @@ fn walk_inline(node: &Node, marks: &Marks, runs: &mut Vec<Run>) {
 }
 
 fn block_kind_of(el: &Element) -> BlockKind {
-    if el.get_attribute("data-kind").as_deref() == Some("img") {
-        let attr = |n: &str| el.get_attribute(n).unwrap_or_default();
-        return BlockKind::Image { file: attr("data-file"), name: attr("data-name") };
+    let attr = |n: &str| el.get_attribute(n).unwrap_or_default();
+    match el.get_attribute("data-kind").as_deref() {
+        Some("img") => return BlockKind::Image { file: attr("data-file"), name: attr("data-name") },
+        Some("file") => return BlockKind::File { file: attr("data-file"), name: attr("data-name") },
+        _ => {}
     }
     if el.get_attribute("data-kind").as_deref() == Some("td") {
         let cols = el.get_attribute("data-cols").and_then(|c| c.parse::<u8>().ok()).unwrap_or(1);
@@ -269,7 +282,7 @@ pub fn parse(root: &Element) -> Vec<Block> {
                 let kids = el.child_nodes();
                 for j in 0..kids.length() {
                     if let Some(c) = kids.item(j)
-                        && !matches!(kind, BlockKind::Image { .. })
+                        && !matches!(kind, BlockKind::Image { .. } | BlockKind::File { .. })
                     {
                         walk_inline(&c, &Marks::default(), &mut runs);
                     }
@@ -508,12 +521,12 @@ pub fn caret_block(root: &Element) -> Option<u32> {
     caret(root).map(|(i, _)| i)
 }
 
-/// Insert an image block after block `after` (or at the end), followed by an empty paragraph
-/// when nothing follows, so there is always a line to type on below it.
-pub fn insert_image(root: &Element, after: Option<u32>, file: &str, name: &str) -> bool {
+/// Insert an image or file block after block `after` (or at the end), followed by an empty
+/// paragraph when nothing follows, so there is always a line to type on below it.
+pub fn insert_embed(root: &Element, after: Option<u32>, kind: &BlockKind) -> bool {
     let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return false };
     let Ok(holder) = doc.create_element("div") else { return false };
-    holder.set_inner_html(&image_html(file, name));
+    holder.set_inner_html(&embed_html(kind));
     let Some(fig) = holder.first_element_child() else { return false };
     let current = after.and_then(|i| root.children().item(i)).or_else(|| root.last_element_child());
     let mut els = vec![fig];

@@ -232,13 +232,14 @@ const KINDS: [(&str, &str); 8] = [
 ];
 
 /// One page: its title, the toolbar and the editor, bound to the page's document.
-/// Upload an image into the page (readers of the page may download it, the relay checks); its
-/// file id and name. `Err(None)`: no network (the person is told to try again online).
+/// Upload an image or file into the page (readers of the page may download it, the relay
+/// checks); its file id, name and type. `Err(None)`: no network (the person is told to try again
+/// online).
 async fn upload_image(
     doc: qiao_model::ids::DocumentId,
     file: web_sys::File,
     sending: RwSignal<Option<(String, u64, u64)>>,
-) -> Result<(String, String), Option<String>> {
+) -> Result<(String, String, String), Option<String>> {
     use crate::features::chat::uploads::{send_rest, start_upload};
     let (name, mime, size) = (file.name(), file.type_(), file.size() as u64);
     sending.set(Some((name.clone(), 0, size)));
@@ -246,7 +247,7 @@ async fn upload_image(
         start_upload(qiao_model::api::FileScope::Page(doc), &file, &name, &mime).await.map_err(|s| s.message())?;
     let stored =
         send_rest(&file, state, |sent| sending.set(Some((name.clone(), sent, size)))).await.map_err(|s| s.message())?;
-    Ok((stored.id, stored.name))
+    Ok((stored.id, stored.name, stored.mime))
 }
 
 #[component]
@@ -344,7 +345,7 @@ fn PageView(space: String, editable: bool, meta: PageMeta) -> impl IntoView {
                 BlockKind::Code => "code",
                 BlockKind::Quote => "quote",
                 BlockKind::Cell(_) => "td",
-                BlockKind::Image { .. } => "p",
+                BlockKind::Image { .. } | BlockKind::File { .. } => "p",
             };
             current_kind.set(key.to_string());
         }
@@ -352,6 +353,44 @@ fn PageView(space: String, editable: bool, meta: PageMeta) -> impl IntoView {
 
     let title_space = space.clone();
     let page_id = meta.id.clone();
+    // 🖼 and 📎: upload into the page, then put the image or file where the caret was when the
+    // button was pressed.
+    let embed_button = move |testid: &'static str, label: &'static str, icon: &'static str, accept: &'static str| {
+        view! {
+            <label class="icon-btn kb-tool" data-testid=testid title=move || i18n.t(label) aria-label=move || i18n.t(label)
+                on:mousedown=move |_| image_at.set_value(root.get_untracked().and_then(|el| editor::caret_block(&el)))
+            >
+                {icon}
+                <input type="file" class="sr-only" accept=accept data-testid=format!("{testid}-input")
+                    on:change=move |ev| {
+                        let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
+                        let Some(file) = input.files().and_then(|l| l.get(0)) else { return };
+                        input.set_value("");
+                        image_error.set(None);
+                        let after = image_at.get_value();
+                        leptos::task::spawn_local(async move {
+                            match upload_image(doc_id, file, image_sending).await {
+                                Ok((id, name, mime)) => {
+                                    let kind = if qiao_model::files::inline_image(&mime) {
+                                        BlockKind::Image { file: id, name }
+                                    } else {
+                                        BlockKind::File { file: id, name }
+                                    };
+                                    if let Some(el) = root.get_untracked()
+                                        && editor::insert_embed(&el, after, &kind)
+                                    {
+                                        read_back();
+                                    }
+                                }
+                                Err(why) => image_error.set(Some(why.unwrap_or_else(|| i18n.t("kb.image_offline")))),
+                            }
+                            image_sending.set(None);
+                        });
+                    }
+                />
+            </label>
+        }
+    };
     let focus_editor = move || {
         if let Some(el) = root.get_untracked() {
             let _ = el.focus();
@@ -414,33 +453,8 @@ fn PageView(space: String, editable: bool, meta: PageMeta) -> impl IntoView {
                             }
                         }
                     >"⊞"</button>
-                    <label class="icon-btn kb-tool" data-testid="kb-image" title=move || i18n.t("kb.image")
-                        aria-label=move || i18n.t("kb.image")
-                        on:mousedown=move |_| image_at.set_value(root.get_untracked().and_then(|el| editor::caret_block(&el)))
-                    >
-                        "🖼"
-                        <input type="file" class="sr-only" accept="image/png,image/jpeg,image/gif,image/webp" data-testid="kb-image-input"
-                            on:change=move |ev| {
-                                let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
-                                let Some(file) = input.files().and_then(|l| l.get(0)) else { return };
-                                input.set_value("");
-                                let after = image_at.get_value();
-                                leptos::task::spawn_local(async move {
-                                    match upload_image(doc_id, file, image_sending).await {
-                                        Ok((id, name)) => {
-                                            if let Some(el) = root.get_untracked()
-                                                && editor::insert_image(&el, after, &id, &name)
-                                            {
-                                                read_back();
-                                            }
-                                        }
-                                        Err(why) => image_error.set(Some(why.unwrap_or_else(|| i18n.t("kb.image_offline")))),
-                                    }
-                                    image_sending.set(None);
-                                });
-                            }
-                        />
-                    </label>
+                    {embed_button("kb-image", "kb.image", "🖼", "image/png,image/jpeg,image/gif,image/webp")}
+                    {embed_button("kb-file", "kb.attach", "📎", "")}
                     <span class="kb-toolbar-hint muted">{move || i18n.t("kb.toolbar_hint")}</span>
                 </div>
             })}
