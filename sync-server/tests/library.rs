@@ -394,3 +394,50 @@ async fn an_upload_does_not_join_a_file_its_uploader_cannot_see() {
     let joined: LibraryFile = r.json();
     assert!(joined.id == hidden.id || joined.id == own.id, "a version of one of the two visible files");
 }
+
+/// Restoring an earlier version adds it again as the newest (history kept, not rewritten), with
+/// the old bytes; in a folder with approval an employee's restore waits like any new version;
+/// someone who cannot see the folder cannot restore anything in it.
+#[tokio::test]
+async fn restoring_a_version_adds_it_again_as_the_newest() {
+    let org = Org::start().await;
+    let relay = &org.relay;
+    let (s1, s2, e1) = (org.login("S1").await, org.login("S2").await, org.login("E1").await);
+    let sales = org.dept("Sales").await;
+    let folder = dept_folder(relay, &s1, &sales, "制度", false).await;
+    let (v1, v2) = (b"%PDF-1 rules of 2025".to_vec(), b"%PDF-1 rules of 2026".to_vec());
+    let (first, f1) = put_file(relay, &s2, &folder.id, "制度.pdf", &v1).await;
+    put_file(relay, &s2, &folder.id, "制度.pdf", &v2).await;
+
+    let restore = |user: &User, entry: &str, n: u32| {
+        let path = format!("/api/library/files/{entry}/versions/{n}/restore");
+        let token = user.token.clone();
+        async move { post_json(relay, &path, &token, json!({})).await }
+    };
+    let r = restore(&s2, &first.id, 1).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let restored: LibraryFile = r.json();
+    assert_eq!(numbers(&restored), [3, 2, 1]);
+    let v3 = &restored.versions[0];
+    assert_eq!(v3.file.sha256, f1.sha256);
+    assert_ne!(v3.file.id, f1.id, "a new version, not the old one moved");
+    let r = download(relay, &s2, &v3.file.id).await;
+    assert_eq!(r.body, v1);
+    assert_eq!(restore(&e1, &first.id, 1).await.status, 404, "Eng cannot see Sales' folder");
+    assert_eq!(restore(&s2, &first.id, 9).await.status, 404);
+
+    // With approval on, an employee's restore waits; the approved version stays current.
+    let r = request(
+        relay,
+        "PATCH",
+        &format!("/api/library/folders/{}", folder.id),
+        Some(&s1.token),
+        Some("application/json"),
+        br#"{"needs_approval":true}"#,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let waiting: LibraryFile = restore(&s2, &first.id, 2).await.json();
+    assert_eq!(waiting.versions[0].status, Status::Pending);
+    assert_eq!(waiting.current().map(|v| v.n), Some(3));
+}

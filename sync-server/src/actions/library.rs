@@ -477,6 +477,49 @@ async fn readable_entry(state: &AppState, v: &mut Viewer, id: &str) -> Result<(E
     Ok((e, f))
 }
 
+/// `POST /api/library/files/{id}/versions/{n}/restore`: make an earlier version the newest again,
+/// as a new version over the same bytes (history is kept, not rewritten). It goes through
+/// approval like any new version.
+pub async fn do_restore(state: &AppState, who: &AuthUser, entry: &str, n: u32) -> Result<LibraryFile, AppError> {
+    super::modules::require_for(state, Module::Files, who.id(), Some(&who.ip), "file.add").await?;
+    let mut v = Viewer::of(state, who).await?;
+    let (e, f) = readable_entry(state, &mut v, entry).await?;
+    let c = v.caller(state, &f.place).await?;
+    let Some(old) = e.versions.iter().find(|x| x.version.n == n && sees(who.id(), &c, &f.place, x)) else {
+        return Err(not_found("version"));
+    };
+    if old.version.status != Status::Approved {
+        return Err(AppError::Conflict("only an approved version can be restored".into()));
+    }
+    if !c.may_upload(&f.place) {
+        let err = AppError::Forbidden("you may not add versions in this folder".into());
+        return Err(refuse(state, who, Event::FileAdd, format!("entry:{entry}"), err).await);
+    }
+    let status = if f.needs_approval && c.may_approve(&f.place, who.user.dept.as_ref()).is_err() {
+        Status::Pending
+    } else {
+        Status::Approved
+    };
+    let file = FileInfo {
+        id: super::files::new_file_id(),
+        scope: FileScope::Folder(f.id.clone()),
+        owner: who.id(),
+        created_at: now_ms(),
+        ..old.version.file.clone()
+    };
+    let mut tx = state.store.begin().await?;
+    crate::store::files::insert_file_tx(&mut tx, &file).await?;
+    let to = rows::insert_version_tx(&mut tx, entry, &file.id, status).await?;
+    let rec = AuditRecord::ok(Event::FileAdd)
+        .by(who.id())
+        .ip(&who.ip)
+        .target(format!("file:{}", file.id))
+        .detail(format!("{}: version {n} restored as version {to} ({})", e.name, status.as_str()));
+    audit_tx(&mut tx, &rec).await?;
+    tx.commit().await?;
+    entry_for(state, &mut v, &f, entry).await
+}
+
 /// `POST /api/library/files/{id}/versions/{n}/review`.
 pub async fn do_review(
     state: &AppState,

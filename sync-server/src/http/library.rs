@@ -1,6 +1,7 @@
 //! The file library (文件库): `GET /api/library`, `POST /api/library/folders`,
 //! `GET|PATCH|DELETE /api/library/folders/{id}`, `POST /api/library/folders/{id}/files`,
-//! `DELETE /api/library/files/{id}` and `POST /api/library/files/{id}/versions/{n}/review`.
+//! `DELETE /api/library/files/{id}`, `POST /api/library/files/{id}/versions/{n}/review` and
+//! `POST /api/library/files/{id}/versions/{n}/restore`.
 //! The rules are in [`crate::actions::library`]; file bytes go through `/api/uploads` and
 //! `/api/files` with the folder as the upload's scope.
 
@@ -22,6 +23,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/library/folders/{id}/files", post(add_file))
         .route("/api/library/files/{id}", delete(delete_file))
         .route("/api/library/files/{id}/versions/{n}/review", post(review))
+        .route("/api/library/files/{id}/versions/{n}/restore", post(restore))
 }
 
 async fn library(State(state): State<AppState>, who: AuthUser) -> Result<Json<Library>, AppError> {
@@ -78,6 +80,14 @@ async fn delete_file(
 ) -> Result<StatusCode, AppError> {
     act::do_delete_file(&state, &who, &id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+async fn restore(
+    State(state): State<AppState>,
+    who: AuthUser,
+    Path((id, n)): Path<(String, u32)>,
+) -> Result<Json<LibraryFile>, AppError> {
+    Ok(Json(act::do_restore(&state, &who, &id, n).await?))
 }
 
 async fn review(

@@ -138,12 +138,17 @@ export default [
       const hrefs = await row(a, "报价单.pdf").locator("xpath=following-sibling::tr[1]").getByTestId("lib-version-download").evaluateAll(els => els.map(e => e.getAttribute("href")));
       assert.equal((await fetchSha(a, hrefs[0])).sha, sha(v2), "newest first");
       assert.equal((await fetchSha(a, hrefs[1])).sha, sha(v1), "the old version is kept");
+      // Restoring version 1 adds it again as version 3; history keeps all three.
+      await row(a, "报价单.pdf").locator("xpath=following-sibling::tr[1]").locator('[data-testid="lib-version"][data-n="1"]').getByTestId("lib-version-restore").click();
+      await a.locator('[data-testid="lib-file"][data-name="报价单.pdf"][data-version="3"]').waitFor({ timeout: 20_000 });
+      const newest = await row(a, "报价单.pdf").getByTestId("lib-download").getAttribute("href");
+      assert.equal((await fetchSha(a, newest)).sha, sha(v1), "version 3 is version 1's bytes");
       await a.screenshot({ path: t.artifact("library-zh-history.png") });
 
       // The employee may not delete the admin's file: no button, and the relay refuses it.
       await b.getByTestId("open-library").click();
       await folder(b, "合同模板").click();
-      await b.locator('[data-testid="lib-file"][data-name="报价单.pdf"][data-version="2"]').waitFor({ timeout: 20_000 });
+      await b.locator('[data-testid="lib-file"][data-name="报价单.pdf"][data-version="3"]').waitFor({ timeout: 20_000 });
       assert.equal(await row(b, "报价单.pdf").getByTestId("lib-delete").count(), 0);
       await b.screenshot({ path: t.artifact("library-zh-dark.png") });
       const listing = await b.evaluate(async () => {
@@ -190,6 +195,11 @@ export default [
       await c.locator('[data-testid="lib-result"][data-name="产品手册.bin"]').waitFor({ timeout: 20_000 });
       await c.screenshot({ path: t.artifact("library-en-phone-search.png") });
       await ctxC.setOffline(false);
+
+      // The admin renames the folder.
+      a.once("dialog", d => d.accept("合同与报价"));
+      await a.getByTestId("lib-rename-folder").click();
+      await folder(a, "合同与报价").waitFor({ timeout: 20_000 });
     },
   },
   {

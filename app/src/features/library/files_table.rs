@@ -93,6 +93,22 @@ pub fn FolderPanel(creating: RwSignal<Option<Target>>) -> impl IntoView {
             }
         });
     };
+    let rename_folder = move |_| {
+        let Some(f) = folder.get_untracked() else { return };
+        let Some(name) = web_sys::window()
+            .and_then(|w| w.prompt_with_message_and_default(&i18n.t("library.rename_prompt"), &f.name).ok().flatten())
+            .filter(|n| !n.trim().is_empty() && n.trim() != f.name)
+        else {
+            return;
+        };
+        let change = FolderChange { name: Some(name), needs_approval: None };
+        leptos::task::spawn_local(async move {
+            match api::patch::<_, qiao_model::library::Folder>(&format!("/api/library/folders/{}", f.id), &change).await {
+                Ok(_) => state.refresh().await,
+                Err(e) => state.error.set(Some(e.message())),
+            }
+        });
+    };
     let delete_folder = move |_| {
         let Some(f) = folder.get_untracked() else { return };
         let ok = web_sys::window()
@@ -154,6 +170,7 @@ pub fn FolderPanel(creating: RwSignal<Option<Target>>) -> impl IntoView {
                         {f.may_manage.then(|| view! {
                             <button class="btn btn-ghost btn-sm" data-testid="lib-new-subfolder"
                                 on:click=move |_| creating.set(Some(Target::Under(folder_id())))>{move || i18n.t("library.new_subfolder")}</button>
+                            <button class="btn btn-ghost btn-sm" data-testid="lib-rename-folder" on:click=rename_folder>{move || i18n.t("library.rename")}</button>
                             <button class="btn btn-ghost btn-sm" data-testid="lib-toggle-approval" on:click=toggle_approval>
                                 {move || i18n.t(if folder.with(|f| f.as_ref().is_some_and(|f| f.needs_approval)) { "library.approval_off" } else { "library.approval_on" })}
                             </button>
@@ -313,7 +330,8 @@ fn FileRow(file: LibraryFile, sending: RwSignal<Vec<Sending>>, preview: RwSignal
                     <ol class="lib-versions" data-testid="lib-versions">
                         {versions.clone().into_iter().map(|v| {
                             let r = review.clone();
-                            view! { <VersionItem v=v current=current may_review=file.may_review review=r preview=preview /> }
+                            let entry = file.id.clone();
+                            view! { <VersionItem v=v current=current may_review=file.may_review may_restore=may_upload entry=entry review=r preview=preview /> }
                         }).collect_view()}
                     </ol>
                 </td>
@@ -328,13 +346,27 @@ fn VersionItem(
     v: Version,
     current: Option<u32>,
     may_review: bool,
+    /// May make it the newest version again.
+    may_restore: bool,
+    entry: String,
     review: impl Fn(u32, bool) + Clone + Send + Sync + 'static,
     preview: RwSignal<Option<FileInfo>>,
 ) -> impl IntoView {
     let i18n = expect_i18n();
+    let state = expect_library();
     let n = v.n;
     let r2 = review.clone();
     let f = v.file.clone();
+    let restorable = may_restore && v.status == Status::Approved && current != Some(n);
+    let restore = move |_| {
+        let entry = entry.clone();
+        leptos::task::spawn_local(async move {
+            match api::post::<_, LibraryFile>(&format!("/api/library/files/{entry}/versions/{n}/restore"), &()).await {
+                Ok(_) => state.refresh().await,
+                Err(e) => state.error.set(Some(e.message())),
+            }
+        });
+    };
     view! {
         <li class="lib-version" data-testid="lib-version" data-n=n.to_string() data-status=v.status.as_str()>
             <span class="lib-version-n">{format!("v{n}")}</span>
@@ -347,6 +379,10 @@ fn VersionItem(
             {(may_review && v.status == Status::Pending).then(|| view! {
                 <button class="btn btn-primary btn-sm" on:click=move |_| review(n, true)>{move || i18n.t("library.approve")}</button>
                 <button class="btn btn-secondary btn-sm" on:click=move |_| r2(n, false)>{move || i18n.t("library.reject")}</button>
+            })}
+            {restorable.then(|| view! {
+                <button class="btn btn-ghost btn-sm" data-testid="lib-version-restore" title=move || i18n.t("library.restore_hint")
+                    on:click=restore.clone()>{move || i18n.t("library.restore")}</button>
             })}
             {previewable(&v.file.mime).then(|| view! {
                 <button class="btn btn-ghost btn-sm" on:click=move |_| preview.set(Some(f.clone()))>{move || i18n.t("library.preview")}</button>
