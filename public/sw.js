@@ -336,7 +336,8 @@ self.addEventListener("fetch", (event) => {
 
 /* ---- Web push ------------------------------------------------------------------------------
  * The relay encrypts a small JSON payload for this device (see sync-server/src/push.rs):
- *   { kind: "dm" | "mention" | "reminder", title, place, body, tag, url }
+ *   { kind: "dm" | "mention" | "reminder" | "approval" | "approved" | "rejected" | "ticket",
+ *     title, place, body, tag, url }
  * The worker words it in the browser's language (the worker cannot read the app's setting) and
  * shows it; a click focuses an open Qiao window and tells it where to go ({type: "QIAO_OPEN"}),
  * or opens the app at `url`. */
@@ -346,12 +347,22 @@ const PUSH_TEXT = {
     mention: (p) => `${p.title} 在「${p.place}」中提到了你`,
     reminder: (p) => `任务提醒：${p.title}`,
     reminderBody: "点击查看任务",
+    approval: (p) => `待你审批：${p.title}`,
+    approvalBody: (p) => `${p.body} 上传到「${p.place}」`,
+    approved: (p) => `已通过：${p.title}`,
+    rejected: (p) => `被驳回：${p.title}`,
+    ticket: (p) => `新报修：${p.title}`,
     fallback: "桥 有新消息",
   },
   en: {
     mention: (p) => `${p.title} mentioned you in ${p.place}`,
     reminder: (p) => `Task reminder: ${p.title}`,
     reminderBody: "Open the task",
+    approval: (p) => `Awaiting your approval: ${p.title}`,
+    approvalBody: (p) => `${p.body} added it to ${p.place}`,
+    approved: (p) => `Approved: ${p.title}`,
+    rejected: (p) => `Rejected: ${p.title}`,
+    ticket: (p) => `New ticket: ${p.title}`,
     fallback: "New activity in Qiao",
   },
 };
@@ -375,6 +386,14 @@ function notificationFor(payload) {
   else if (p.kind === "reminder") {
     title = t.reminder({ title: str(p.title) });
     body = body || t.reminderBody;
+  } else if (p.kind === "approval") {
+    title = t.approval({ title: str(p.title) });
+    body = t.approvalBody({ body: str(p.body), place: str(p.place) });
+  } else if (p.kind === "approved" || p.kind === "rejected") {
+    title = t[p.kind]({ title: str(p.title) });
+    body = str(p.body) || str(p.place);
+  } else if (p.kind === "ticket") {
+    title = t.ticket({ title: str(p.title) });
   }
   return {
     title,

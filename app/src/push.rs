@@ -6,7 +6,8 @@
 //!   relay dropped, and moves it to whoever is logged in now (a shared device pushes only for
 //!   its current session). Browsers without a reachable push service refuse to subscribe; the
 //!   app then notifies only while it runs, as before, and says nothing.
-//! - A notification points at `/?c=<conversation>` or `/?p=<project>&t=<task>`. Clicked with the
+//! - A notification points at `/?c=<conversation>`, `/?p=<project>&t=<task>`, `/?folder=<id>` (a
+//!   file to approve, or one reviewed) or `/?ticket=<id>` (a new helpdesk ticket). Clicked with the
 //!   app closed, it opens the app at that address ([`open_from_url`] reads it once at start);
 //!   with the app open, the worker posts `{type: "QIAO_OPEN", url}` to it instead.
 
@@ -20,10 +21,28 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
+/// Where a notification can lead.
+#[derive(Clone, Copy)]
+struct Places {
+    nav: Nav,
+    channels: Channels,
+    projects: Projects,
+    library: Option<crate::features::library::LibraryState>,
+    helpdesk: Option<crate::features::helpdesk::Helpdesk>,
+}
+
 /// Subscribe this browser (when notifications are allowed) and follow notification clicks.
 pub fn start(nav: Nav, channels: Channels, projects: Projects) {
-    open_from_url(nav, channels, projects);
-    listen_for_clicks(nav, channels, projects);
+    // Read here, where the contexts are reachable (a click arrives outside any owner).
+    let places = Places {
+        nav,
+        channels,
+        projects,
+        library: use_context::<crate::features::library::LibraryState>(),
+        helpdesk: use_context::<crate::features::helpdesk::Helpdesk>(),
+    };
+    open_from_url(places);
+    listen_for_clicks(places);
     leptos::task::spawn_local(async {
         if let Err(e) = subscribe().await {
             leptos::logging::log!("Qiao: no push on this device ({e})");
@@ -32,7 +51,8 @@ pub fn start(nav: Nav, channels: Channels, projects: Projects) {
 }
 
 /// Open what `url` (a path with a query, as the relay writes them) points at.
-fn open(url: &str, nav: Nav, channels: Channels, projects: Projects) -> bool {
+fn open(url: &str, places: Places) -> bool {
+    let Places { nav, channels, projects, library, helpdesk } = places;
     let query = url.split_once('?').map(|(_, q)| q).unwrap_or("");
     let get = |key: &str| {
         query.split('&').find_map(|kv| kv.split_once('=').filter(|(k, _)| *k == key).map(|(_, v)| v.to_string()))
@@ -49,29 +69,39 @@ fn open(url: &str, nav: Nav, channels: Channels, projects: Projects) -> bool {
         projects.open_task.set(Some((p, t)));
         return true;
     }
+    if let (Some(f), Some(lib)) = (get("folder"), library) {
+        lib.select(Some(f));
+        nav.page.set(Page::Library);
+        return true;
+    }
+    if let (Some(t), Some(hd)) = (get("ticket"), helpdesk) {
+        hd.selected.set(Some(t));
+        nav.page.set(Page::Helpdesk);
+        return true;
+    }
     false
 }
 
 /// The app was opened from a notification: go there, and take the query off the address bar so
 /// a reload does not go there again.
-fn open_from_url(nav: Nav, channels: Channels, projects: Projects) {
+fn open_from_url(places: Places) {
     let Some(w) = web_sys::window() else { return };
     let Ok(search) = w.location().search() else { return };
-    if !search.is_empty() && open(&search, nav, channels, projects) {
+    if !search.is_empty() && open(&search, places) {
         if let Ok(h) = w.history() {
             let _ = h.replace_state_with_url(&JsValue::NULL, "", Some("/"));
         }
     }
 }
 
-fn listen_for_clicks(nav: Nav, channels: Channels, projects: Projects) {
+fn listen_for_clicks(places: Places) {
     let Some(sw) = service_worker() else { return };
     let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
         let data = e.data();
         let kind = js_sys::Reflect::get(&data, &"type".into()).ok().and_then(|v| v.as_string());
         let url = js_sys::Reflect::get(&data, &"url".into()).ok().and_then(|v| v.as_string());
         if let (Some("QIAO_OPEN"), Some(url)) = (kind.as_deref(), url) {
-            open(&url, nav, channels, projects);
+            open(&url, places);
         }
     });
     let _ = sw.add_event_listener_with_callback("message", on_message.as_ref().unchecked_ref());

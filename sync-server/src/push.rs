@@ -18,6 +18,9 @@
 //!   (debounced per board); a ticker sends the due ones to assignees with no live connection,
 //!   once each, and never ones more than a day late (a relay that was down does not wake
 //!   everyone with last week's reminders). A reminder whose time or assignees change fires again.
+//! - Requests answered over REST tell the people concerned ([`Event::Notify`]): a file added to a
+//!   folder with approval tells its approvers, a review tells the file's uploader, a new helpdesk
+//!   ticket tells the agents.
 //! - Sending ([`webpush`]): the JSON payload is encrypted for the device (RFC 8291) and signed
 //!   for the push service (VAPID, RFC 8292), so the vendor carries it without reading it. The
 //!   relay only ever posts to push services it was told to trust (`--push-hosts`; by default the
@@ -71,6 +74,9 @@ pub enum Event {
     Chat { channel: ChannelId, messages: Vec<chat::ChatMessage> },
     /// A board's document changed (its reminders may have).
     Board { doc: DocumentId, project: ProjectId },
+    /// Tell these people (those whose app is closed) `payload`: a file waits for their approval,
+    /// their file was reviewed, a helpdesk ticket came in.
+    Notify { users: Vec<UserId>, payload: Payload },
 }
 
 /// Where the registry sends [`Event`]s.
@@ -93,7 +99,9 @@ impl EventSink {
 /// What the service worker receives (inside the encrypted body) and shows.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Payload {
-    /// "dm", "mention" or "reminder": the worker words the notification from it.
+    /// "dm", "mention", "reminder", "approval" (a file waits for the reader's approval),
+    /// "approved" / "rejected" (the reader's file was reviewed) or "ticket" (a new helpdesk
+    /// ticket, for agents): the worker words the notification from it.
     pub kind: &'static str,
     /// Who wrote (chat) or the task's title (reminder).
     pub title: String,
@@ -258,6 +266,11 @@ async fn run(state: AppState, mut rx: mpsc::Receiver<Event>) {
                 Some(Event::Board { doc, project }) => {
                     boards.insert(doc, (project, tokio::time::Instant::now()));
                 }
+                Some(Event::Notify { users, payload }) => {
+                    if let Err(e) = notify(&state, &users, &payload).await {
+                        tracing::warn!("push {}: {e}", payload.kind);
+                    }
+                }
             },
             _ = tick.tick() => {
                 let now = tokio::time::Instant::now();
@@ -307,6 +320,17 @@ async fn audience(
         }
     }
     Ok(by_user)
+}
+
+async fn notify(state: &AppState, users: &[UserId], payload: &Payload) -> Result<(), AppError> {
+    let subs = state.store.push_subscriptions(Some(users), None).await?;
+    for subs in audience(state, subs, None, None).await?.into_values() {
+        for sub in subs {
+            let (state, payload) = (state.clone(), payload.clone());
+            tokio::spawn(async move { state.push.deliver(&state.store, &sub, &payload, 24 * 3600).await });
+        }
+    }
+    Ok(())
 }
 
 async fn chat_event(state: &AppState, channel: &ChannelId, messages: Vec<chat::ChatMessage>) -> Result<(), AppError> {

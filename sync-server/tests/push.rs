@@ -8,6 +8,8 @@
 //! - Nobody hears of a message while their app is open, in a conversation they muted, or after
 //!   they logged out; a mention reaches the person mentioned.
 //! - A task reminder is pushed to its assignee once.
+//! - A file waiting for approval reaches its approvers, the review reaches the uploader, a new
+//!   helpdesk ticket reaches the agents.
 //!
 //! "Nothing arrived" is never asserted by waiting: the dispatcher handles events in order, so a
 //! later message that must arrive proves the earlier one sent nothing.
@@ -341,4 +343,91 @@ async fn a_task_reminder_is_pushed_to_its_assignee_once() {
         assert!(tokio::time::Instant::now() < deadline, "only t2 should be unsent: {unsent:?}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// Upload `bytes` into library folder `folder` and add them there; the add's reply.
+async fn library_add(relay: &Relay, user: &User, folder: &str, name: &str, bytes: &[u8]) -> Reply {
+    use sha2::Digest;
+    let body = serde_json::json!({ "folder": folder, "name": name, "size": bytes.len(), "mime": "application/pdf",
+                                   "sha256": hex::encode(sha2::Sha256::digest(bytes)) });
+    let st: qiao_model::api::UploadState = relay.post("/api/uploads", Some(&user.token), body).await.json();
+    let file = match st.file {
+        Some(f) => f,
+        None => {
+            let put = http_bytes(
+                relay.addr,
+                "PUT",
+                &format!("/api/uploads/{}?offset=0", st.id),
+                Some(&user.token),
+                &[("content-type", "application/octet-stream")],
+                bytes,
+            )
+            .await;
+            assert_eq!(put.status, 200);
+            relay
+                .post(&format!("/api/uploads/{}/complete", st.id), Some(&user.token), serde_json::json!({}))
+                .await
+                .json::<qiao_model::api::FileInfo>()
+        }
+    };
+    relay
+        .post(
+            &format!("/api/library/folders/{folder}/files"),
+            Some(&user.token),
+            serde_json::json!({ "file": file.id }),
+        )
+        .await
+}
+
+/// Requests answered over REST tell the people concerned whose app is closed: a file waiting in
+/// a folder with approval reaches its approvers (here the super admin: a company folder), the
+/// decision reaches the uploader, and a new helpdesk ticket reaches the agents.
+#[tokio::test]
+async fn approvals_reviews_and_tickets_are_pushed_to_whom_they_concern() {
+    let (origin, mut rx) = push_service().await;
+    let relay = Relay::start_with(|c| c.push_hosts = vec![origin.clone()]).await;
+    let admin = relay.admin().await;
+    let ann = relay.employee("ann").await;
+    let (admin_dev, ann_dev) = (device(7), device(8));
+    subscribe(&relay, &admin, &format!("{origin}/ok/admin"), &admin_dev).await;
+    subscribe(&relay, &ann, &format!("{origin}/ok/ann"), &ann_dev).await;
+
+    let body = serde_json::json!({ "name": "制度", "place": { "kind": "company" }, "needs_approval": true });
+    let folder: qiao_model::library::Folder = relay.post("/api/library/folders", Some(&admin.token), body).await.json();
+    let r = library_add(&relay, &ann, &folder.id, "考勤制度.pdf", b"%PDF-1 attendance").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let added: qiao_model::library::LibraryFile = r.json();
+
+    let pushed = next_push(&mut rx, Duration::from_secs(20)).await;
+    assert_eq!(pushed.path, "/ok/admin", "the approver, not the uploader");
+    let p = decrypt(admin_dev, &pushed.body);
+    assert_eq!(p["kind"], "approval");
+    assert_eq!(p["title"], "考勤制度.pdf");
+    assert_eq!(p["place"], "制度");
+    assert_eq!(p["url"], format!("/?folder={}", folder.id));
+
+    let r = relay
+        .post(
+            &format!("/api/library/files/{}/versions/1/review", added.id),
+            Some(&admin.token),
+            serde_json::json!({ "approve": false, "note": "请用新模板" }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let pushed = next_push(&mut rx, Duration::from_secs(20)).await;
+    assert_eq!(pushed.path, "/ok/ann");
+    let p = decrypt(ann_dev, &pushed.body);
+    assert_eq!((p["kind"].as_str(), p["body"].as_str()), (Some("rejected"), Some("请用新模板")));
+
+    // (A device key decrypts once: the admin's device subscribes again with a fresh one.)
+    let admin_dev = device(9);
+    subscribe(&relay, &admin, &format!("{origin}/ok/admin"), &admin_dev).await;
+    let ticket =
+        serde_json::json!({ "client_key": "k1", "category": "printer", "title": "打印机卡纸", "description": "" });
+    let r = relay.post("/api/helpdesk/tickets", Some(&ann.token), ticket).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let pushed = next_push(&mut rx, Duration::from_secs(20)).await;
+    assert_eq!(pushed.path, "/ok/admin", "super admins are agents");
+    let p = decrypt(admin_dev, &pushed.body);
+    assert_eq!((p["kind"].as_str(), p["title"].as_str()), (Some("ticket"), Some("打印机卡纸")));
 }

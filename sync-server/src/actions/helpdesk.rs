@@ -71,6 +71,20 @@ pub async fn do_create(state: &AppState, who: &AuthUser, req: &CreateTicket) -> 
             Ok(())
         })
         .await?;
+    // The agents hear of it (those whose app is closed; an open app lists it by itself).
+    let agents: Vec<_> =
+        state.store.helpdesk_agents().await?.into_iter().map(|a| a.id).filter(|a| *a != who.id()).collect();
+    state.registry.notify(crate::push::Event::Notify {
+        users: agents,
+        payload: crate::push::Payload {
+            kind: "ticket",
+            title: title.to_string(),
+            place: req.category.clone(),
+            body: who.user.me.display_name.clone(),
+            tag: format!("t:{id}"),
+            url: format!("/?ticket={id}"),
+        },
+    });
     state.store.ticket(&id).await?.ok_or_else(|| AppError::Internal("ticket vanished".into()))
 }
 

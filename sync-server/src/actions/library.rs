@@ -462,6 +462,9 @@ pub async fn do_add_file(
         .detail(format!("{} as version {n} of entry {entry} in folder:{} ({})", file.name, f.id, status.as_str()));
     audit_tx(&mut tx, &rec).await?;
     tx.commit().await?;
+    if status == Status::Pending {
+        tell_approvers(state, &f, &entry, &file.name, who).await?;
+    }
     entry_for(state, &mut v, &f, &entry).await
 }
 
@@ -517,6 +520,9 @@ pub async fn do_restore(state: &AppState, who: &AuthUser, entry: &str, n: u32) -
         .detail(format!("{}: version {n} restored as version {to} ({})", e.name, status.as_str()));
     audit_tx(&mut tx, &rec).await?;
     tx.commit().await?;
+    if status == Status::Pending {
+        tell_approvers(state, &f, entry, &file.name, who).await?;
+    }
     entry_for(state, &mut v, &f, entry).await
 }
 
@@ -554,6 +560,18 @@ pub async fn do_review(
         .detail(format!("version {n} of {} {}", e.name, status.as_str()));
     audit_tx(&mut tx, &rec).await?;
     tx.commit().await?;
+    // Its uploader hears the decision.
+    state.registry.notify(crate::push::Event::Notify {
+        users: vec![version.version.file.owner],
+        payload: crate::push::Payload {
+            kind: if req.approve { "approved" } else { "rejected" },
+            title: version.version.file.name.clone(),
+            place: f.name.clone(),
+            body: note.clone(),
+            tag: format!("lib:{entry}"),
+            url: format!("/?folder={}", f.id),
+        },
+    });
     entry_for(state, &mut v, &f, entry).await
 }
 
@@ -578,6 +596,41 @@ pub async fn do_delete_file(state: &AppState, who: &AuthUser, entry: &str) -> Re
         audit_tx(&mut tx, &rec).await?;
     }
     tx.commit().await?;
+    Ok(())
+}
+
+/// Tell the people who may approve a version `by` (of `by_dept`) added to `f` that it waits.
+async fn tell_approvers(
+    state: &AppState,
+    f: &FolderRow,
+    entry: &str,
+    name: &str,
+    by: &AuthUser,
+) -> Result<(), AppError> {
+    let dept = match &f.place {
+        Place::Company => None,
+        place => qiao_model::library::file_dept(place, by.user.dept.as_ref()).cloned(),
+    };
+    let mut users = Vec::new();
+    for u in state.store.approver_candidates(dept.as_ref()).await? {
+        let Some(row) = state.store.user_by_id(u).await? else { continue };
+        let mut v = Viewer::new(state, &row).await?;
+        let c = v.caller(state, &f.place).await?;
+        if u != by.id() && c.may_read(&f.place) && c.may_approve(&f.place, by.user.dept.as_ref()).is_ok() {
+            users.push(u);
+        }
+    }
+    state.registry.notify(crate::push::Event::Notify {
+        users,
+        payload: crate::push::Payload {
+            kind: "approval",
+            title: name.to_string(),
+            place: f.name.clone(),
+            body: by.user.me.display_name.clone(),
+            tag: format!("lib:{entry}"),
+            url: format!("/?folder={}", f.id),
+        },
+    });
     Ok(())
 }
 

@@ -117,6 +117,19 @@ fn entries_from_rows(rows: &[sqlx::sqlite::SqliteRow]) -> Result<Vec<EntryRow>, 
 }
 
 impl Store {
+    /// The active people who may approve something in a folder of `dept` (or of the company,
+    /// `None`): super admins, and that department's admins. The rules pick among them.
+    pub async fn approver_candidates(&self, dept: Option<&DeptId>) -> Result<Vec<UserId>, AppError> {
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM users WHERE status = 'active'
+               AND (role = 'super_admin' OR (role = 'dept_admin' AND ?1 IS NOT NULL AND dept_id = ?1))",
+        )
+        .bind(dept.map(|d| d.as_str()))
+        .fetch_all(self.pool())
+        .await?;
+        Ok(ids.into_iter().map(UserId).collect())
+    }
+
     /// Every department's id and name, by path.
     pub async fn department_names(&self) -> Result<Vec<(DeptId, String)>, AppError> {
         let rows = sqlx::query("SELECT id, name FROM departments ORDER BY path").fetch_all(self.pool()).await?;

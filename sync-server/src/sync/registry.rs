@@ -192,6 +192,15 @@ impl Registry {
         Self { store, server_peer, events: std::sync::OnceLock::new(), slots: Mutex::new(HashMap::new()) }
     }
 
+    /// Hand `ev` to the push dispatcher (when there is one: not in every test harness).
+    pub fn notify(&self, ev: crate::push::Event) {
+        if let Some(sink) = self.events.get()
+            && sink.subscribers.load(std::sync::atomic::Ordering::Relaxed)
+        {
+            sink.send(ev);
+        }
+    }
+
     /// Report stored changes to `sink` from now on (once; later calls are ignored).
     pub fn set_events(&self, sink: crate::push::EventSink) {
         let _ = self.events.set(sink);

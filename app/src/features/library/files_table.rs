@@ -103,7 +103,8 @@ pub fn FolderPanel(creating: RwSignal<Option<Target>>) -> impl IntoView {
         };
         let change = FolderChange { name: Some(name), needs_approval: None };
         leptos::task::spawn_local(async move {
-            match api::patch::<_, qiao_model::library::Folder>(&format!("/api/library/folders/{}", f.id), &change).await {
+            match api::patch::<_, qiao_model::library::Folder>(&format!("/api/library/folders/{}", f.id), &change).await
+            {
                 Ok(_) => state.refresh().await,
                 Err(e) => state.error.set(Some(e.message())),
             }
