@@ -395,6 +395,16 @@ pub async fn do_delete_folder(state: &AppState, who: &AuthUser, id: &str) -> Res
     Ok(())
 }
 
+/// What a version `who` adds to `f` starts as: pending in a folder with approval, unless they
+/// may approve it themselves (an approver's own version needs nobody else's approval).
+fn new_version_status(f: &FolderRow, c: &Caller<'_>, who: &AuthUser) -> Status {
+    if f.needs_approval && c.may_approve(&f.place, who.user.dept.as_ref()).is_err() {
+        Status::Pending
+    } else {
+        Status::Approved
+    }
+}
+
 /// `POST /api/library/folders/{id}/files`: put an uploaded file into the folder.
 pub async fn do_add_file(
     state: &AppState,
@@ -410,12 +420,7 @@ pub async fn do_add_file(
         let err = AppError::Forbidden("you may not add files to this folder".into());
         return Err(refuse(state, who, Event::FileAdd, format!("folder:{folder}"), err).await);
     }
-    // The approver's own version needs nobody else's approval.
-    let status = if f.needs_approval && c.may_approve(&f.place, who.user.dept.as_ref()).is_err() {
-        Status::Pending
-    } else {
-        Status::Approved
-    };
+    let status = new_version_status(&f, &c, who);
     let file: FileInfo = match state.store.file(&req.file).await? {
         Some(x) if x.owner == who.id() && x.scope == FileScope::Folder(f.id.clone()) => x,
         _ => return Err(AppError::NotFound("no file of yours uploaded into this folder".into())),
@@ -498,11 +503,7 @@ pub async fn do_restore(state: &AppState, who: &AuthUser, entry: &str, n: u32) -
         let err = AppError::Forbidden("you may not add versions in this folder".into());
         return Err(refuse(state, who, Event::FileAdd, format!("entry:{entry}"), err).await);
     }
-    let status = if f.needs_approval && c.may_approve(&f.place, who.user.dept.as_ref()).is_err() {
-        Status::Pending
-    } else {
-        Status::Approved
-    };
+    let status = new_version_status(&f, &c, who);
     let file = FileInfo {
         id: super::files::new_file_id(),
         scope: FileScope::Folder(f.id.clone()),
