@@ -325,6 +325,20 @@ export default [
         return { ok: p.length >= 4 && p[3][0] === "file", value: p };
       }, "the file after the last paragraph");
       await saved(a);
+      // A screenshot pasted with Ctrl+V goes in where the caret is.
+      await caretAtEndOf(a, 2);
+      const shot = png(40, 30);
+      await a.evaluate(bytes => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([new Uint8Array(bytes)], "截图.png", { type: "image/png" }));
+        document.querySelector('[data-testid="kb-editor"]')
+          .dispatchEvent(new ClipboardEvent("paste", { clipboardData: dt, bubbles: true, cancelable: true }));
+      }, [...shot]);
+      await waitFor(async () => {
+        const p = await pageOf(a);
+        return { ok: p.length >= 5 && p[3][0] === "img", value: p };
+      }, "the pasted screenshot after the second step");
+      await saved(a);
 
       // A reader on a phone sees it, loaded, and downloads exactly its bytes.
       const c = await t.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
@@ -332,7 +346,7 @@ export default [
       await connState(c, "online");
       await c.getByTestId("sidebar-toggle").first().click();
       await openPage(c, "报销流程");
-      const img = c.locator('[data-testid="kb-editor"] figure[data-kind="img"] img');
+      const img = c.locator('[data-testid="kb-editor"] figure[data-kind="img"] img').first();
       await img.waitFor({ timeout: 20_000 });
       await c.waitForFunction(() => {
         const i = document.querySelector('[data-testid="kb-editor"] figure img');

@@ -353,6 +353,42 @@ fn PageView(space: String, editable: bool, meta: PageMeta) -> impl IntoView {
 
     let title_space = space.clone();
     let page_id = meta.id.clone();
+    // Upload a file into the page, then put it (an image, or a file card) after block `after`.
+    let embed_file = move |file: web_sys::File, after: Option<u32>| {
+        image_error.set(None);
+        leptos::task::spawn_local(async move {
+            match upload_image(doc_id, file, image_sending).await {
+                Ok((id, name, mime)) => {
+                    let kind = if qiao_model::files::inline_image(&mime) {
+                        BlockKind::Image { file: id, name }
+                    } else {
+                        BlockKind::File { file: id, name }
+                    };
+                    if let Some(el) = root.get_untracked()
+                        && editor::insert_embed(&el, after, &kind)
+                    {
+                        read_back();
+                    }
+                }
+                Err(why) => image_error.set(Some(why.unwrap_or_else(|| i18n.t("kb.image_offline")))),
+            }
+            image_sending.set(None);
+        });
+    };
+    // Files pasted or dropped into the editor go in where the caret is (a screenshot pasted with
+    // Ctrl+V, as in any editor); text pastes as before.
+    let take_files = move |files: Option<web_sys::FileList>| -> bool {
+        let files: Vec<web_sys::File> =
+            files.map(|l| (0..l.length()).filter_map(|i| l.get(i)).collect()).unwrap_or_default();
+        if files.is_empty() || !editable {
+            return false;
+        }
+        let after = root.get_untracked().and_then(|el| editor::caret_block(&el));
+        for f in files {
+            embed_file(f, after);
+        }
+        true
+    };
     // 🖼 and 📎: upload into the page, then put the image or file where the caret was when the
     // button was pressed.
     let embed_button = move |testid: &'static str, label: &'static str, icon: &'static str, accept: &'static str| {
@@ -366,26 +402,7 @@ fn PageView(space: String, editable: bool, meta: PageMeta) -> impl IntoView {
                         let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
                         let Some(file) = input.files().and_then(|l| l.get(0)) else { return };
                         input.set_value("");
-                        image_error.set(None);
-                        let after = image_at.get_value();
-                        leptos::task::spawn_local(async move {
-                            match upload_image(doc_id, file, image_sending).await {
-                                Ok((id, name, mime)) => {
-                                    let kind = if qiao_model::files::inline_image(&mime) {
-                                        BlockKind::Image { file: id, name }
-                                    } else {
-                                        BlockKind::File { file: id, name }
-                                    };
-                                    if let Some(el) = root.get_untracked()
-                                        && editor::insert_embed(&el, after, &kind)
-                                    {
-                                        read_back();
-                                    }
-                                }
-                                Err(why) => image_error.set(Some(why.unwrap_or_else(|| i18n.t("kb.image_offline")))),
-                            }
-                            image_sending.set(None);
-                        });
+                        embed_file(file, image_at.get_value());
                     }
                 />
             </label>
@@ -473,6 +490,16 @@ fn PageView(space: String, editable: bool, meta: PageMeta) -> impl IntoView {
                     let composing_now = ev.dyn_ref::<web_sys::InputEvent>().is_some_and(|i| i.is_composing());
                     if !composing_now {
                         read_back();
+                    }
+                }
+                on:paste=move |ev: web_sys::ClipboardEvent| {
+                    if take_files(ev.clipboard_data().and_then(|d| d.files())) {
+                        ev.prevent_default();
+                    }
+                }
+                on:drop=move |ev: web_sys::DragEvent| {
+                    if take_files(ev.data_transfer().and_then(|d| d.files())) {
+                        ev.prevent_default();
                     }
                 }
                 on:keyup=move |_| sync_kind()
