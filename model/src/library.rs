@@ -227,6 +227,9 @@ pub struct FileBrief {
     /// When its newest version the caller sees was added, and by whom.
     pub updated_at: i64,
     pub by_name: String,
+    /// A version of it waits for the caller's approval.
+    #[serde(default)]
+    pub waiting: bool,
 }
 
 /// `GET /api/library`: every folder the caller may read.

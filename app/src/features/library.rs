@@ -285,6 +285,28 @@ pub fn LibraryPage(sidebar_open: RwSignal<bool>) -> impl IntoView {
         </Show>
         <div class="lib-page" class:lib-has-selection=move || state.selected.with(|s| s.is_some()) || !query.with(|q| q.trim().is_empty())>
             <nav class="lib-tree" aria-label=move || i18n.t("library.folders") role="tree">
+                // What waits for this person's approval, across folders.
+                <Show when=move || state.lib.with(|l| l.files.iter().any(|f| f.waiting))>
+                    <section class="lib-place lib-waiting" data-testid="lib-waiting">
+                        <h3 class="lib-place-title">{move || i18n.t("library.waiting_for_you")}</h3>
+                        <For each=move || state.lib.with(|l| l.files.iter().filter(|f| f.waiting).cloned().collect::<Vec<_>>())
+                            key=|f| f.id.clone()
+                            children=move |f: FileBrief| {
+                                let folder = f.folder.clone();
+                                let folder_name = state.folder(&f.folder).map(|x| x.name).unwrap_or_default();
+                                view! {
+                                    <button class="lib-folder" data-testid="lib-waiting-file" data-name=f.name.clone()
+                                        on:click=move |_| state.select(Some(folder.clone()))
+                                    >
+                                        <span class="lib-folder-icon" aria-hidden="true">"⏳"</span>
+                                        <span class="lib-folder-name">{f.name.clone()}</span>
+                                        <span class="muted lib-folder-count">{folder_name}</span>
+                                    </button>
+                                }
+                            }
+                        />
+                    </section>
+                </Show>
                 <For each=move || places.get() key=|(k, _, n)| (k.clone(), n.clone()) children=move |(_, place, name)| {
                     view! {
                         <section class="lib-place">

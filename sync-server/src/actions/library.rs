@@ -189,6 +189,7 @@ pub async fn library(state: &AppState, who: &AuthUser) -> Result<Library, AppErr
                     size: newest.file.size,
                     updated_at: newest.file.created_at,
                     by_name: newest.by_name.clone(),
+                    waiting: lf.may_review,
                 });
             }
         }

@@ -97,9 +97,11 @@ export default [
       await folder(a, "合同模板").click();
       await folder(a, "合同模板").getByTestId("lib-folder-pending").filter({ hasText: "1" }).waitFor({ timeout: 20_000 });
       await a.getByTestId("lib-pending").filter({ hasText: "1" }).waitFor();
+      await a.locator('[data-testid="lib-waiting-file"][data-name="报价单.pdf"]').waitFor();
       await row(a, "报价单.pdf").getByTestId("lib-approve").click();
       await a.locator('[data-testid="lib-file"][data-name="报价单.pdf"][data-status="approved"]').waitFor();
       await a.getByTestId("lib-pending").waitFor({ state: "detached" });
+      await a.getByTestId("lib-waiting").waitFor({ state: "detached" });
       await a.screenshot({ path: t.artifact("library-zh-desktop.png") });
 
       // The colleague now sees it and previews it: the relay serves the PDF for the viewer, inline
