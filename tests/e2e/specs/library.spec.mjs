@@ -127,7 +127,8 @@ export default [
       }, null, { timeout: 20_000 });
       assert.equal(shown.sha, sha(v1));
       await c.screenshot({ path: t.artifact("library-en-phone-preview.png") });
-      await c.getByTestId("lib-preview-close").click();
+      await c.keyboard.press("Escape");
+      await c.getByTestId("lib-preview-dialog").waitFor({ state: "detached" });
 
       // The admin uploads a second version: no approval needed for an approver's own. Both
       // versions download, each its own bytes.

@@ -399,9 +399,17 @@ fn Preview(file: FileInfo, open: RwSignal<Option<FileInfo>>) -> impl IntoView {
     let i18n = expect_i18n();
     let image = qiao_model::files::inline_image(&file.mime);
     let src = if image { url(&file.id) } else { format!("{}?preview=1", url(&file.id)) };
+    // Focused when shown, so Escape closes it at once.
+    let dialog = NodeRef::<leptos::html::Div>::new();
+    Effect::new(move |_| {
+        if let Some(el) = dialog.get() {
+            let _ = el.focus();
+        }
+    });
     view! {
         <div class="modal-backdrop" on:click=move |_| open.set(None)>
             <div class="modal lib-preview" role="dialog" aria-modal="true" aria-label=file.name.clone() data-testid="lib-preview-dialog" tabindex="-1"
+                node_ref=dialog
                 on:click=|ev| ev.stop_propagation()
                 on:keydown=move |ev| if ev.key() == "Escape" { open.set(None) }
             >
