@@ -49,14 +49,17 @@ impl LibraryState {
         let s = LibraryState::new();
         provide_context(s);
         if me.role != qiao_model::acl::Role::Employee {
+            // Ends when the session does (logging out disposes the signals).
             leptos::task::spawn_local(async move {
                 loop {
-                    if status.get_untracked() == crate::sync::repo::ConnStatus::Online
+                    let Some(now) = status.try_get_untracked() else { break };
+                    if now == crate::sync::repo::ConnStatus::Online
                         && let Ok(lib) = api::get::<Library>("/api/library").await
                     {
-                        storage::set_json(LIBRARY_KEY, &lib);
-                        if s.lib.get_untracked() != lib {
-                            s.lib.set(lib);
+                        let Some(shown) = s.lib.try_get_untracked() else { break };
+                        if shown != lib {
+                            storage::set_json(LIBRARY_KEY, &lib);
+                            s.lib.try_set(lib);
                         }
                     }
                     storage::sleep_ms(BACKGROUND_MS).await;
@@ -89,25 +92,29 @@ impl LibraryState {
     }
 
     /// Ask the relay for the folders and the selected folder's files; offline, keep what is
-    /// shown.
+    /// shown. (The answers may come after the person logged out: then nothing is kept.)
     pub async fn refresh(self) {
         if let Ok(lib) = api::get::<Library>("/api/library").await {
-            storage::set_json(LIBRARY_KEY, &lib);
             // A folder that went away (deleted, or no longer readable) is deselected.
-            let gone =
-                self.selected.with_untracked(|s| s.as_ref().is_some_and(|s| !lib.folders.iter().any(|f| &f.id == s)));
-            self.lib.set(lib);
+            let Some(gone) = self
+                .selected
+                .try_with_untracked(|s| s.as_ref().is_some_and(|s| !lib.folders.iter().any(|f| &f.id == s)))
+            else {
+                return;
+            };
+            storage::set_json(LIBRARY_KEY, &lib);
+            self.lib.try_set(lib);
             if gone {
-                self.selected.set(None);
-                self.listing.set(None);
+                self.selected.try_set(None);
+                self.listing.try_set(None);
                 storage::remove(SELECTED_KEY);
             }
         }
-        let Some(id) = self.selected.get_untracked() else { return };
+        let Some(Some(id)) = self.selected.try_get_untracked() else { return };
         match api::get::<FolderListing>(&format!("/api/library/folders/{id}")).await {
-            Ok(l) if self.selected.get_untracked().as_deref() == Some(id.as_str()) => {
+            Ok(l) if self.selected.try_get_untracked().flatten().as_deref() == Some(id.as_str()) => {
                 storage::set_json(&listing_key(&id), &l);
-                self.listing.set(Some(l));
+                self.listing.try_set(Some(l));
             }
             _ => {}
         }

@@ -41,7 +41,7 @@ pub async fn upload_into(
     let mut state: UploadState = loop {
         match start_upload(scope.clone(), &file, &name, &mime).await {
             Ok(s) => break s,
-            Err(Stop::Later) => wait(&progress, 0).await,
+            Err(Stop::Later) => wait(&progress, 0).await?,
             Err(Stop::Refused(why)) => return Err(why),
         }
     };
@@ -57,12 +57,12 @@ pub async fn upload_into(
             Err(Stop::Refused(why)) => return Err(why),
             Err(Stop::Later) => {
                 // Ask where the upload stands once the relay answers again, and go on from there.
-                wait(&progress, acked.get()).await;
+                wait(&progress, acked.get()).await?;
                 state = loop {
                     match api::get::<UploadState>(&format!("/api/uploads/{}", state.id)).await {
                         Ok(s) => break s,
                         Err(ApiFailure::Refused(e)) => return Err(e.message),
-                        Err(_) => wait(&progress, acked.get()).await,
+                        Err(_) => wait(&progress, acked.get()).await?,
                     }
                 };
             }
@@ -73,14 +73,17 @@ pub async fn upload_into(
         match api::post::<_, LibraryFile>(&format!("/api/library/folders/{folder}/files"), &add).await {
             Ok(f) => return Ok(f),
             Err(ApiFailure::Refused(e)) => return Err(e.message),
-            Err(_) => wait(&progress, stored.size).await,
+            Err(_) => wait(&progress, stored.size).await?,
         }
     }
 }
 
-async fn wait(progress: &impl Fn(u64, bool), sent: u64) {
+/// Wait before trying again; `Err` once the person has logged out (the session's keys are gone):
+/// the upload then stops rather than knocking at the relay for ever.
+async fn wait(progress: &impl Fn(u64, bool), sent: u64) -> Result<(), String> {
     progress(sent, true);
     sleep_ms(RETRY_MS).await;
+    if crate::storage::get("qiao.me").is_none() { Err("logged out".into()) } else { Ok(()) }
 }
 
 /// One progress row.
