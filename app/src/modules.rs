@@ -41,7 +41,7 @@ pub fn provide(status: RwSignal<ConnStatus>) -> Modules {
         }
     });
     let cb = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || {
-        if status.get_untracked() == ConnStatus::Online {
+        if status.try_get_untracked() == Some(ConnStatus::Online) {
             leptos::task::spawn_local(m.refresh());
         }
     });

@@ -112,7 +112,7 @@ impl Helpdesk {
             }
         });
         let cb = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || {
-            if status.get_untracked() == ConnStatus::Online {
+            if status.try_get_untracked() == Some(ConnStatus::Online) {
                 leptos::task::spawn_local(h.refresh());
             }
         });

@@ -91,7 +91,7 @@ impl Projects {
         });
         // Projects others add us to show up within a minute while online.
         let cb = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || {
-            if status.get_untracked() == ConnStatus::Online {
+            if status.try_get_untracked() == Some(ConnStatus::Online) {
                 leptos::task::spawn_local(p.refresh());
             }
         });

@@ -67,9 +67,16 @@ impl<T: Queued> Queue<T> {
         } else {
             storage::set_json(&key, &items)
         }
-        if self.items.get_untracked() != items {
-            self.items.set(items);
+        // After logout the signal is gone: the stored list was still kept up to date.
+        if self.items.try_with_untracked(|shown| *shown != items) == Some(true) {
+            self.items.try_set(items);
         }
+    }
+
+    /// Whether the session this queue belongs to is still on (logging out disposes it; loops
+    /// that send it stop then).
+    pub fn alive(&self) -> bool {
+        !self.items.is_disposed()
     }
 
     /// Add `item`, replacing one with the same id.
@@ -87,7 +94,7 @@ impl<T: Queued> Queue<T> {
 
     /// Whether anything waits that was not refused.
     pub fn waiting(&self) -> bool {
-        self.items.with_untracked(|l| l.iter().any(|x| x.error().is_none()))
+        self.items.try_with_untracked(|l| l.iter().any(|x| x.error().is_none())).unwrap_or(false)
     }
 
     /// Send what waits, oldest first, until the relay is out of reach; items added meanwhile
@@ -97,7 +104,7 @@ impl<T: Queued> Queue<T> {
         F: Fn(T) -> Fut,
         Fut: Future<Output = Sent>,
     {
-        if self.sending.get_value() {
+        if self.sending.try_get_value() != Some(false) {
             return;
         }
         self.sending.set_value(true);
@@ -105,12 +112,9 @@ impl<T: Queued> Queue<T> {
         self.update(|_| {});
         let mut tried: Vec<String> = Vec::new();
         'rounds: loop {
-            let next: Vec<T> = self
-                .items
-                .get_untracked()
-                .into_iter()
-                .filter(|x| x.error().is_none() && !tried.contains(&x.id()))
-                .collect();
+            let Some(items) = self.items.try_get_untracked() else { break };
+            let next: Vec<T> =
+                items.into_iter().filter(|x| x.error().is_none() && !tried.contains(&x.id())).collect();
             if next.is_empty() {
                 break;
             }
@@ -128,6 +132,6 @@ impl<T: Queued> Queue<T> {
                 }
             }
         }
-        self.sending.set_value(false);
+        self.sending.try_update_value(|s| *s = false);
     }
 }

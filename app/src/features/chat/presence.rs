@@ -97,7 +97,7 @@ impl Presence {
         });
         if let Some(w) = web_sys::window() {
             let beat = Closure::<dyn FnMut()>::new(move || {
-                if status.get_untracked() == ConnStatus::Online {
+                if status.try_get_untracked() == Some(ConnStatus::Online) {
                     say(Signal::Here { user: me });
                 }
             });

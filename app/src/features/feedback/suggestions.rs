@@ -98,7 +98,7 @@ pub fn provide(repo: RepoRef, me: UserId) {
         }
     });
     let cb = Closure::<dyn FnMut()>::new(move || {
-        if status.get_untracked() == ConnStatus::Online {
+        if status.try_get_untracked() == Some(ConnStatus::Online) {
             outbox.flush();
         }
     });

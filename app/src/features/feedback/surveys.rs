@@ -152,7 +152,7 @@ pub fn provide(repo: RepoRef) {
     provide_context(state);
     leptos::task::spawn_local(async move {
         state.refresh_answered().await;
-        loop {
+        while state.outbox.alive() {
             if state.outbox.waiting() && crate::storage::is_online() {
                 state.flush().await;
             }
