@@ -113,8 +113,7 @@ impl<T: Queued> Queue<T> {
         let mut tried: Vec<String> = Vec::new();
         'rounds: loop {
             let Some(items) = self.items.try_get_untracked() else { break };
-            let next: Vec<T> =
-                items.into_iter().filter(|x| x.error().is_none() && !tried.contains(&x.id())).collect();
+            let next: Vec<T> = items.into_iter().filter(|x| x.error().is_none() && !tried.contains(&x.id())).collect();
             if next.is_empty() {
                 break;
             }
