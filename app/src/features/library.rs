@@ -3,8 +3,9 @@
 //!
 //! The library lives at the relay (it decides approval and deletion, see
 //! `qiao_model::library`); the page shows the relay's last answers, kept in local storage, so
-//! the folders, the files and their names are there offline and searchable. Uploading needs the
-//! relay but survives a dropped connection (see [`upload`]). The folder tree is grouped by
+//! the folders, the files and their names are there offline and searchable. A file chosen for
+//! upload goes through the app's file outbox, as in chat, so offline, a reload or a dropped
+//! connection loses nothing (see [`upload`]). The folder tree is grouped by
 //! place; the selected folder's files are a table, each row with its versions behind a toggle.
 
 pub mod files_table;

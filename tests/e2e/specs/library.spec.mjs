@@ -3,7 +3,7 @@
 // not see it until the admin approves it, then previews it (the browser's PDF viewer, framed by the app only); the admin uploads a second version
 // (an approver's own version needs no approval) and the first stays downloadable; the employee
 // may not delete the admin's file (no button, and the relay answers 403); a 9 MB upload survives
-// a dropped connection and arrives whole; file names are found by search offline, from the
+// a dropped connection and a reload and arrives whole; file names are found by search offline, from the
 // library the browser kept.
 //
 // People with departments come from an HR import (the CLI creates people without one).
@@ -163,8 +163,9 @@ export default [
       const refused = await b.evaluate(async id => (await fetch(`/api/library/files/${id}`, { method: "DELETE" })).status, entry);
       assert.equal(refused, 403);
 
-      // A 9 MB file over a connection that drops mid-way: it waits, then resumes and arrives whole
-      // (the admin's upload needs no approval).
+      // A 9 MB file over a connection that drops mid-way, then a reload: it waits, then resumes
+      // from the device's outbox where the relay stopped and arrives whole (the admin's upload
+      // needs no approval).
       const big = randomBytes(9 * 1024 * 1024);
       const ctxA = a.context();
       await a.getByTestId("lib-upload-input").setInputFiles({ name: "产品手册.bin", mimeType: "application/octet-stream", buffer: big });
@@ -174,9 +175,12 @@ export default [
         return bar && Number(bar.getAttribute("aria-valuenow")) >= 40;
       }, null, { timeout: 60_000 });
       await ctxA.setOffline(true);
-      await a.locator('[data-testid="lib-sending"][data-name="产品手册.bin"]').filter({ hasText: "等待网络" }).waitFor({ timeout: 20_000 });
+      await a.locator('[data-testid="lib-sending"][data-name="产品手册.bin"][data-state="waiting"]').filter({ hasText: "等待网络" }).waitFor({ timeout: 20_000 });
       const before = Number(await sending.getAttribute("aria-valuenow"));
       await ctxA.setOffline(false);
+      await a.reload();
+      await connState(a, "online");
+      await a.getByTestId("open-library").click();
       await row(a, "产品手册.bin").waitFor({ timeout: 60_000 });
       assert.ok(before >= 40, `the upload had got to ${before} % before the drop`);
       const href = await row(a, "产品手册.bin").getByTestId("lib-download").getAttribute("href");

@@ -111,7 +111,12 @@ pub fn UploadRows(channel: ChannelId) -> impl IntoView {
     let uploads = expect_uploads();
     let channel = StoredValue::new(channel);
     let mine = Memo::new(move |_| {
-        uploads.items.with(|v| v.iter().filter(|i| i.channel == channel.get_value()).cloned().collect::<Vec<_>>())
+        uploads.items.with(|v| {
+            v.iter()
+                .filter(|i| i.target == super::uploads::Target::Channel(channel.get_value()))
+                .cloned()
+                .collect::<Vec<_>>()
+        })
     });
     view! {
         <Show when=move || mine.with(|m| !m.is_empty())>

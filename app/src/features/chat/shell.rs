@@ -80,6 +80,8 @@ pub fn Shell() -> impl IntoView {
     let reads = ReadState::provide(crate::contexts::expect_repo(), me.id);
     super::people::People::provide(crate::contexts::expect_repo());
     let toasts = super::notify::watch(channels, reads, crate::contexts::expect_repo(), me.id);
+    // Before the uploads: a file queued for a library folder lists the folder again once there.
+    crate::features::library::LibraryState::provide(&me, repo.status);
     let uploads = super::uploads::Uploads::provide(crate::contexts::expect_repo(), channels, me.clone());
     super::presence::Presence::provide(crate::contexts::expect_repo(), channels, me.id);
     crate::modules::provide(repo.status);
@@ -89,7 +91,6 @@ pub fn Shell() -> impl IntoView {
     crate::features::feedback::surveys::provide(crate::contexts::expect_repo());
     crate::features::feedback::suggestions::provide(crate::contexts::expect_repo(), me.id);
     crate::features::helpdesk::Helpdesk::provide(crate::contexts::expect_repo());
-    crate::features::library::LibraryState::provide(&me, repo.status);
     // The tab's title counts what is unread, as a mail or chat tab does.
     Effect::new(move |_| {
         let total: usize = channels.list.with(|l| l.iter().map(|c| reads.unread(c)).sum());

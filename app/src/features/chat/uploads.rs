@@ -56,10 +56,18 @@ pub enum Status {
     Refused(String),
 }
 
+/// Where a queued file goes: a conversation (as a message carrying it) or a library folder (as
+/// a new file there, or a new version of `entry`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Target {
+    Channel(ChannelId),
+    Folder { folder: String, entry: Option<String> },
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Item {
     pub key: String,
-    pub channel: ChannelId,
+    pub target: Target,
     pub name: String,
     pub size: u64,
     pub sent: u64,
@@ -74,6 +82,8 @@ pub struct Uploads {
     repo: RepoRef,
     channels: super::shell::Channels,
     me: StoredValue<qiao_model::api::Me>,
+    /// Told when a file reached its folder (it lists the folder again).
+    library: Option<crate::features::library::LibraryState>,
 }
 
 fn get(obj: &JsValue, key: &str) -> JsValue {
@@ -84,10 +94,19 @@ fn set(obj: &js_sys::Object, key: &str, value: impl Into<JsValue>) {
     let _ = js_sys::Reflect::set(obj, &JsValue::from_str(key), &value.into());
 }
 
+/// A record's target: `folder` (with `entry`) for the file library, else `channel` (records
+/// stored before folders existed have only that).
+fn target_of(rec: &JsValue) -> Option<Target> {
+    match get(rec, "folder").as_string() {
+        Some(folder) => Some(Target::Folder { folder, entry: get(rec, "entry").as_string() }),
+        None => Some(Target::Channel(ChannelId(get(rec, "channel").as_string()?))),
+    }
+}
+
 fn item_of(rec: &JsValue) -> Option<Item> {
     Some(Item {
         key: get(rec, "key").as_string()?,
-        channel: ChannelId(get(rec, "channel").as_string()?),
+        target: target_of(rec)?,
         name: get(rec, "name").as_string().unwrap_or_default(),
         size: get(rec, "size").as_f64().unwrap_or(0.0) as u64,
         sent: 0,
@@ -173,6 +192,7 @@ impl Uploads {
             repo,
             channels,
             me: StoredValue::new(me),
+            library: use_context::<crate::features::library::LibraryState>(),
         };
         provide_context(up);
         leptos::task::spawn_local(async move {
@@ -193,10 +213,24 @@ impl Uploads {
 
     /// Queue `file` for `channel`: stored locally first, then sent when it can be.
     pub fn enqueue(self, channel: ChannelId, file: web_sys::File) {
+        self.enqueue_to(Target::Channel(channel), file)
+    }
+
+    /// Queue `file` for `target`: stored locally first (so a reload, a closed tab or a dropped
+    /// connection loses nothing), then sent when it can be.
+    pub fn enqueue_to(self, target: Target, file: web_sys::File) {
         let key = format!("{:013}-{}", storage::now_ms(), storage::random_hex::<4>());
         let rec = js_sys::Object::new();
         set(&rec, "key", key.as_str());
-        set(&rec, "channel", channel.as_str());
+        match &target {
+            Target::Channel(channel) => set(&rec, "channel", channel.as_str()),
+            Target::Folder { folder, entry } => {
+                set(&rec, "folder", folder.as_str());
+                if let Some(e) = entry {
+                    set(&rec, "entry", e.as_str());
+                }
+            }
+        }
         set(&rec, "name", file.name());
         set(&rec, "size", file.size());
         set(&rec, "mime", file.type_());
@@ -204,7 +238,7 @@ impl Uploads {
         set(&rec, "blob", JsValue::from(file.clone()));
         let item = Item {
             key: key.clone(),
-            channel,
+            target,
             name: file.name(),
             size: file.size() as u64,
             sent: 0,
@@ -290,7 +324,7 @@ impl Uploads {
         blob: &web_sys::Blob,
         name: &str,
         mime: &str,
-        channel: &ChannelId,
+        scope: &FileScope,
         progress: bool,
     ) -> Result<FileInfo, Stop> {
         // Resume the upload this record names, unless the relay no longer has it: it sweeps
@@ -306,7 +340,7 @@ impl Uploads {
         let state = match resumed {
             Some(state) => state,
             None => {
-                let state = start_upload(FileScope::Channel(channel.clone()), blob, name, mime).await?;
+                let state = start_upload(scope.clone(), blob, name, mime).await?;
                 let patch = js_sys::Object::new();
                 set(&patch, id_field, state.id.as_str());
                 let _ = JsFuture::from(patch_item(key, &patch)).await;
@@ -329,8 +363,17 @@ impl Uploads {
         let blob: web_sys::Blob = get(&rec, "blob").dyn_into().map_err(|_| Stop::Refused("file unreadable".into()))?;
         let name = get(&rec, "name").as_string().unwrap_or_default();
         let mime = get(&rec, "mime").as_string().unwrap_or_default();
-        let channel = ChannelId(get(&rec, "channel").as_string().unwrap_or_default());
-        let file = self.upload(key, &rec, "uploadId", &blob, &name, &mime, &channel, true).await?;
+        let channel = match target_of(&rec) {
+            Some(Target::Channel(c)) => c,
+            Some(Target::Folder { folder, entry }) => {
+                let scope = FileScope::Folder(folder.clone());
+                let file = self.upload(key, &rec, "uploadId", &blob, &name, &mime, &scope, true).await?;
+                return self.add_to_folder(&folder, entry, file).await;
+            }
+            None => return Err(Stop::Refused("the outbox record names no destination".into())),
+        };
+        let scope = FileScope::Channel(channel.clone());
+        let file = self.upload(key, &rec, "uploadId", &blob, &name, &mime, &scope, true).await?;
 
         // Images get a small preview uploaded beside them, and their size, so the message can
         // reserve the space before the image loads.
@@ -351,13 +394,29 @@ impl Uploads {
                 let rec = self.record(key).await.unwrap_or(rec.clone());
                 let thumb_name = format!("thumb-{name}.jpg");
                 if let Ok(tf) =
-                    self.upload(key, &rec, "thumbUploadId", &tblob, &thumb_name, "image/jpeg", &channel, false).await
+                    self.upload(key, &rec, "thumbUploadId", &tblob, &thumb_name, "image/jpeg", &scope, false).await
                 {
                     attachment.thumb = Some(tf.id);
                 }
             }
         }
         self.post_message(&channel, attachment).await
+    }
+
+    /// Put the stored file into its library folder. Sent again after a lost answer, the relay
+    /// says it is there already: that is success too.
+    async fn add_to_folder(&self, folder: &str, entry: Option<String>, file: FileInfo) -> Result<(), Stop> {
+        let add = qiao_model::library::AddFile { file: file.id, entry };
+        let path = format!("/api/library/folders/{folder}/files");
+        match api::post::<_, qiao_model::library::LibraryFile>(&path, &add).await {
+            Ok(_) => {}
+            Err(ApiFailure::Refused(e)) if e.code == "conflict" => {}
+            Err(e) => return Err(e.into()),
+        }
+        if let Some(lib) = self.library {
+            leptos::task::spawn_local(lib.refresh());
+        }
+        Ok(())
     }
 
     /// Append the message carrying the file to the conversation's newest segment.

@@ -3,8 +3,8 @@
 //! the uploader and approvers that may be one still waiting), with download, preview, a new
 //! version, delete, and approve/reject; its history opens below it.
 
-use super::upload::{Sending, SendingRow, upload_into};
-use super::{LibraryState, expect_library, folder_dialog::Target, place_label};
+use super::upload::{FolderUploads, send_files};
+use super::{expect_library, folder_dialog::Target, place_label};
 use crate::api;
 use crate::features::chat::attachments::{kind, url};
 use crate::features::chat::uploads::human_size;
@@ -23,43 +23,6 @@ pub fn previewable(mime: &str) -> bool {
     qiao_model::files::inline_image(mime) || mime.eq_ignore_ascii_case("application/pdf")
 }
 
-/// Send the chosen files one after another into the selected folder (`entry`: as new versions
-/// of that file), showing progress, then refresh the listing.
-fn send_files(
-    state: LibraryState,
-    sending: RwSignal<Vec<Sending>>,
-    folder: String,
-    entry: Option<String>,
-    picked: Vec<web_sys::File>,
-) {
-    state.error.set(None);
-    leptos::task::spawn_local(async move {
-        for file in picked {
-            let key = crate::storage::random_hex::<8>();
-            let s = Sending { key: key.clone(), name: file.name(), sent: 0, size: file.size() as u64, waiting: false };
-            sending.update(|l| l.push(s));
-            let k = key.clone();
-            let progress = move |sent: u64, waiting: bool| {
-                sending.update(|l| {
-                    if let Some(x) = l.iter_mut().find(|x| x.key == k) {
-                        x.sent = sent;
-                        x.waiting = waiting;
-                    }
-                })
-            };
-            let result = upload_into(folder.clone(), entry.clone(), file, progress).await;
-            sending.update(|l| l.retain(|x| x.key != key));
-            match result {
-                Ok(_) => state.refresh().await,
-                Err(why) => {
-                    state.error.set(Some(why));
-                    break;
-                }
-            }
-        }
-    });
-}
-
 fn picked_files(ev: &leptos::ev::Event) -> Vec<web_sys::File> {
     let Some(input) = ev.target().and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlInputElement>(t).ok())
     else {
@@ -74,7 +37,6 @@ fn picked_files(ev: &leptos::ev::Event) -> Vec<web_sys::File> {
 pub fn FolderPanel(creating: RwSignal<Option<Target>>) -> impl IntoView {
     let i18n = expect_i18n();
     let state = expect_library();
-    let sending = RwSignal::new(Vec::<Sending>::new());
     let preview = RwSignal::new(None::<FileInfo>);
     let folder = Memo::new(move |_| state.selected.get().and_then(|id| state.folder(&id)));
     let files = Memo::new(move |_| {
@@ -143,7 +105,7 @@ pub fn FolderPanel(creating: RwSignal<Option<Target>>) -> impl IntoView {
             .map(|l| (0..l.length()).filter_map(|i| l.get(i)).collect())
             .unwrap_or_default();
         if !files.is_empty() {
-            send_files(state, sending, folder_id(), None, files);
+            send_files(folder_id(), None, files);
         }
     };
     view! {
@@ -183,14 +145,14 @@ pub fn FolderPanel(creating: RwSignal<Option<Target>>) -> impl IntoView {
                             <label class="btn btn-primary btn-sm">
                                 {move || i18n.t("library.upload")}
                                 <input type="file" multiple class="sr-only" data-testid="lib-upload-input"
-                                    on:change=move |ev| send_files(state, sending, folder_id(), None, picked_files(&ev)) />
+                                    on:change=move |ev| send_files(folder_id(), None, picked_files(&ev)) />
                             </label>
                         })}
                     </div>
                 </div>
             }
         })}
-        <For each=move || sending.get() key=|s| (s.key.clone(), s.sent, s.waiting) children=move |s| view! { <SendingRow s=s /> } />
+        <FolderUploads folder=Memo::new(move |_| state.selected.get()) />
         {move || state.error.get().map(|e| view! { <p class="form-error lib-error" role="alert" data-testid="lib-error">{e}</p> })}
         {move || match files.get() {
             None => view! { <p class="muted lib-loading">{move || i18n.t("library.loading")}</p> }.into_any(),
@@ -213,7 +175,7 @@ pub fn FolderPanel(creating: RwSignal<Option<Target>>) -> impl IntoView {
                             </tr>
                         </thead>
                         <tbody>
-                            {list.into_iter().map(|f| view! { <FileRow file=f sending=sending preview=preview /> }).collect_view()}
+                            {list.into_iter().map(|f| view! { <FileRow file=f preview=preview /> }).collect_view()}
                         </tbody>
                     </table>
                 </div>
@@ -225,7 +187,7 @@ pub fn FolderPanel(creating: RwSignal<Option<Target>>) -> impl IntoView {
 }
 
 #[component]
-fn FileRow(file: LibraryFile, sending: RwSignal<Vec<Sending>>, preview: RwSignal<Option<FileInfo>>) -> impl IntoView {
+fn FileRow(file: LibraryFile, preview: RwSignal<Option<FileInfo>>) -> impl IntoView {
     let i18n = expect_i18n();
     let state = expect_library();
     let history = RwSignal::new(false);
@@ -317,7 +279,7 @@ fn FileRow(file: LibraryFile, sending: RwSignal<Vec<Sending>>, preview: RwSignal
                     <label class="btn btn-ghost btn-sm" title=move || i18n.t("library.new_version_hint")>
                         {move || i18n.t("library.new_version")}
                         <input type="file" class="sr-only" data-testid="lib-version-input"
-                            on:change=move |ev| send_files(state, sending, state.selected.get_untracked().unwrap_or_default(), Some(entry3.clone()), picked_files(&ev)) />
+                            on:change=move |ev| send_files(state.selected.get_untracked().unwrap_or_default(), Some(entry3.clone()), picked_files(&ev)) />
                     </label>
                 })}
                 {file.may_delete.then(|| view! {
