@@ -365,8 +365,11 @@ pub async fn do_forward(state: &AppState, who: &AuthUser, id: &str, to: &Channel
 /// library file its folder and that version (a version waiting for approval is its uploader's
 /// and the approvers' only).
 pub async fn may_read_file(state: &AppState, user: UserId, f: &FileInfo) -> Result<bool, AppError> {
-    Ok(scope_access(state, user, &f.scope).await? >= Access::Read
-        && super::library::may_download(state, user, f).await?)
+    match &f.scope {
+        // The folder and the version in one look (reading the folder alone is not enough).
+        FileScope::Folder(_) => super::library::may_download(state, user, f).await,
+        scope => Ok(scope_access(state, user, scope).await? >= Access::Read),
+    }
 }
 
 /// File `id` if the caller may read its conversation or project now; otherwise 404, the same

@@ -656,13 +656,12 @@ pub async fn folder_access(state: &AppState, user: UserId, id: &str) -> Result<A
     })
 }
 
-/// Whether `user` may download stored file `file` of a folder, beyond reading the folder: it
-/// must be a version of a file that is not deleted which they may see, or their own upload not
-/// yet added.
+/// Whether `user` may download stored file `file` of a folder, all in one look: the files
+/// module is on, they may read the folder, and the file is a version they may see of a file that
+/// is not deleted — or their own upload not yet added.
 pub async fn may_download(state: &AppState, user: UserId, file: &FileInfo) -> Result<bool, AppError> {
-    let FileScope::Folder(folder) = &file.scope else { return Ok(true) };
-    let Some(e) = state.store.library_entry_of_file(&file.id).await? else { return Ok(file.owner == user) };
-    if e.deleted {
+    let FileScope::Folder(folder) = &file.scope else { return Ok(false) };
+    if !state.store.module_enabled(Module::Files).await? {
         return Ok(false);
     }
     let (Some(row), Some(f)) = (state.store.user_by_id(user).await?, state.store.library_folder(folder).await?) else {
@@ -673,6 +672,11 @@ pub async fn may_download(state: &AppState, user: UserId, file: &FileInfo) -> Re
     if !c.may_read(&f.place) {
         return Ok(false);
     }
-    let seen = e.versions.iter().find(|x| x.version.file.id == file.id).is_some_and(|x| sees(user, &c, &f.place, x));
-    Ok(seen)
+    Ok(match state.store.library_entry_of_file(&file.id).await? {
+        None => file.owner == user,
+        Some(e) if e.deleted => false,
+        Some(e) => {
+            e.versions.iter().find(|x| x.version.file.id == file.id).is_some_and(|x| sees(user, &c, &f.place, x))
+        }
+    })
 }

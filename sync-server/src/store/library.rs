@@ -30,7 +30,6 @@ pub struct EntryRow {
     pub name: String,
     pub owner: UserId,
     pub owner_name: String,
-    pub owner_dept: Option<DeptId>,
     pub created_at: i64,
     pub deleted: bool,
     pub versions: Vec<VersionRow>,
@@ -69,7 +68,7 @@ fn folder_from_row(r: &sqlx::sqlite::SqliteRow) -> FolderRow {
 }
 
 const ENTRY_SELECT: &str = "SELECT e.id AS e_id, e.folder_id, e.name AS e_name, e.owner AS e_owner,
-            e.created_at AS e_created, e.deleted_at, eo.display_name AS owner_name, eo.dept_id AS owner_dept,
+            e.created_at AS e_created, e.deleted_at, eo.display_name AS owner_name,
             v.n, v.status, v.reviewed_at, v.note, r.display_name AS reviewer_name,
             vb.display_name AS by_name, vb.dept_id AS by_dept, fl.*
      FROM library_entries e
@@ -91,7 +90,6 @@ fn entries_from_rows(rows: &[sqlx::sqlite::SqliteRow]) -> Result<Vec<EntryRow>, 
                 name: r.get("e_name"),
                 owner: UserId(r.get("e_owner")),
                 owner_name: r.get("owner_name"),
-                owner_dept: r.get::<Option<String>, _>("owner_dept").map(DeptId),
                 created_at: r.get("e_created"),
                 deleted: r.get::<Option<i64>, _>("deleted_at").is_some(),
                 versions: Vec::new(),
