@@ -235,7 +235,7 @@ const KINDS: [(&str, &str); 8] = [
 /// Upload an image or file into the page (readers of the page may download it, the relay
 /// checks); its file id, name and type. `Err(None)`: no network (the person is told to try again
 /// online).
-async fn upload_image(
+async fn upload_into_page(
     doc: qiao_model::ids::DocumentId,
     file: web_sys::File,
     sending: RwSignal<Option<(String, u64, u64)>>,
@@ -276,9 +276,9 @@ fn PageView(space: String, editable: bool, meta: PageMeta) -> impl IntoView {
     let current_kind = RwSignal::new("p".to_string());
     // An image on its way into the page: where it goes (the block the caret was in when the
     // button was pressed), its name and progress, or why it could not be sent.
-    let image_at: StoredValue<Option<u32>> = StoredValue::new(None);
-    let image_sending = RwSignal::new(None::<(String, u64, u64)>);
-    let image_error = RwSignal::new(None::<String>);
+    let embed_at: StoredValue<Option<u32>> = StoredValue::new(None);
+    let embed_sending = RwSignal::new(None::<(String, u64, u64)>);
+    let embed_error = RwSignal::new(None::<String>);
 
     // The document changed (here or elsewhere): render it unless the editor already shows it.
     Effect::new(move |_| {
@@ -355,9 +355,9 @@ fn PageView(space: String, editable: bool, meta: PageMeta) -> impl IntoView {
     let page_id = meta.id.clone();
     // Upload a file into the page, then put it (an image, or a file card) after block `after`.
     let embed_file = move |file: web_sys::File, after: Option<u32>| {
-        image_error.set(None);
+        embed_error.set(None);
         leptos::task::spawn_local(async move {
-            match upload_image(doc_id, file, image_sending).await {
+            match upload_into_page(doc_id, file, embed_sending).await {
                 Ok((id, name, mime)) => {
                     let kind = if qiao_model::files::inline_image(&mime) {
                         BlockKind::Image { file: id, name }
@@ -370,9 +370,9 @@ fn PageView(space: String, editable: bool, meta: PageMeta) -> impl IntoView {
                         read_back();
                     }
                 }
-                Err(why) => image_error.set(Some(why.unwrap_or_else(|| i18n.t("kb.image_offline")))),
+                Err(why) => embed_error.set(Some(why.unwrap_or_else(|| i18n.t("kb.image_offline")))),
             }
-            image_sending.set(None);
+            embed_sending.set(None);
         });
     };
     // Files pasted or dropped into the editor go in where the caret is (a screenshot pasted with
@@ -394,7 +394,7 @@ fn PageView(space: String, editable: bool, meta: PageMeta) -> impl IntoView {
     let embed_button = move |testid: &'static str, label: &'static str, icon: &'static str, accept: &'static str| {
         view! {
             <label class="icon-btn kb-tool" data-testid=testid title=move || i18n.t(label) aria-label=move || i18n.t(label)
-                on:mousedown=move |_| image_at.set_value(root.get_untracked().and_then(|el| editor::caret_block(&el)))
+                on:mousedown=move |_| embed_at.set_value(root.get_untracked().and_then(|el| editor::caret_block(&el)))
             >
                 {icon}
                 <input type="file" class="sr-only" accept=accept data-testid=format!("{testid}-input")
@@ -402,7 +402,7 @@ fn PageView(space: String, editable: bool, meta: PageMeta) -> impl IntoView {
                         let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
                         let Some(file) = input.files().and_then(|l| l.get(0)) else { return };
                         input.set_value("");
-                        embed_file(file, image_at.get_value());
+                        embed_file(file, embed_at.get_value());
                     }
                 />
             </label>
@@ -528,12 +528,12 @@ fn PageView(space: String, editable: bool, meta: PageMeta) -> impl IntoView {
                     }
                 }
             ></div>
-            {move || image_sending.get().map(|(name, sent, size)| view! {
+            {move || embed_sending.get().map(|(name, sent, size)| view! {
                 <div class="kb-image-sending">
                     <crate::features::chat::attachments::ProgressRow name=name sent=sent size=size testid="kb-image-sending" />
                 </div>
             })}
-            {move || image_error.get().map(|e| view! { <p class="form-error" role="alert" data-testid="kb-image-error">{e}</p> })}
+            {move || embed_error.get().map(|e| view! { <p class="form-error" role="alert" data-testid="kb-image-error">{e}</p> })}
             <Show when=move || !ready.get()>
                 <div class="progress progress-indeterminate"><div class="progress-bar"></div></div>
             </Show>
